@@ -1,0 +1,97 @@
+package org.llmkit.api.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import java.util.List;
+import java.util.Map;
+import org.llmkit.api.ModelConfig;
+
+/**
+ * Causal self-attention with grouped-query heads, optional rotary positions and sliding window.
+ *
+ * <p>Legend: B batch, T new tokens, S keys (past + T), C hidden, H query heads, KVH key/value heads,
+ * G = H / KVH queries per key head, D head dim. Query head {@code h} reads key head {@code h / G}
+ * (transformers' {@code repeat_kv}); instead of repeating K/V, queries are grouped
+ * {@code [B,KVH,G*T,D]} so one batched matmul serves a whole group.
+ */
+final class Attention extends SkeletonBlock {
+    private final Projection q;
+    private final Projection k;
+    private final Projection v;
+    private final Projection o;
+    private final int layer;
+    private final int heads;
+    private final int kvHeads;
+    private final int headDim;
+    private final int window;
+    private final NDArray scale;
+    private final RotaryEmbedding rope;
+
+    Attention(Map<String, Parameter> registry, String prefix, int layer, ModelConfig c, RotaryEmbedding rope,
+            Constants f32) {
+        super(registry);
+        this.layer = layer;
+        q = addChildBlock("q_proj", new Projection(registry, prefix + "q_proj", c.qkvBias()));
+        k = addChildBlock("k_proj", new Projection(registry, prefix + "k_proj", c.qkvBias()));
+        v = addChildBlock("v_proj", new Projection(registry, prefix + "v_proj", c.qkvBias()));
+        o = addChildBlock("o_proj", new Projection(registry, prefix + "o_proj", c.outputBias()));
+        heads = c.numHeads();
+        kvHeads = c.numKvHeads();
+        headDim = c.headDim();
+        window = c.windowOf(layer);
+        scale = f32.of((float) (1.0 / Math.sqrt(headDim)));
+        this.rope = rope;
+    }
+
+    List<Projection> projections() {
+        return List.of(q, k, v, o);
+    }
+
+    /**
+     * @param x {@code [B,T,C]}
+     * @param ctx shared per-forward inputs
+     * @return {@code [B,T,C]}
+     */
+    NDArray apply(NDArray x, ForwardContext ctx) {
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long t = s.get(1);
+        int g = heads / kvHeads;
+        NDArray qs = q.apply(x).reshape(b, t, heads, headDim).transpose(0, 2, 1, 3);   // [B,H,T,D]
+        NDArray ks = k.apply(x).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3); // [B,KVH,T,D]
+        NDArray vs = v.apply(x).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3); // [B,KVH,T,D]
+        if (rope != null) {
+            qs = rope.apply(qs, ctx.cos, ctx.sin);
+            ks = rope.apply(ks, ctx.cos, ctx.sin);
+        }
+        if (ctx.cache != null) {
+            NDArray[] kv = ctx.cache.append(layer, ks, vs, ctx.past);
+            ks = kv[0];
+            vs = kv[1];
+        }
+        long keys = ks.getShape().get(2);
+        NDArray grouped = qs.reshape(b, kvHeads, g * t, headDim);                      // [B,KVH,G*T,D]
+        NDArray scores = grouped.matMul(ks.transpose(0, 1, 3, 2));                     // [B,KVH,G*T,S]
+        DataType type = scores.getDataType();
+        if (type != DataType.FLOAT32) {
+            scores = scores.toType(DataType.FLOAT32, false);                            // softmax in float32, as HF
+        }
+        scores = scores.mul(scale);
+        NDArray mask = ctx.mask(window);
+        if (mask != null) {
+            scores = scores.reshape(b, kvHeads, g, t, keys).add(mask.reshape(b, 1, 1, t, keys))
+                    .reshape(b, kvHeads, g * t, keys);
+        }
+        NDArray probs = scores.softmax(-1);
+        if (type != DataType.FLOAT32) {
+            probs = probs.toType(type, false);
+        }
+        NDArray out = probs.matMul(vs)                                                  // [B,KVH,G*T,D]
+                .reshape(b, heads, t, headDim)
+                .transpose(0, 2, 1, 3)
+                .reshape(b, t, (long) heads * headDim);                                 // [B,T,H*D]
+        return o.apply(out);
+    }
+}

@@ -1,0 +1,64 @@
+package org.llmkit.api.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Additive attention masks: 0 where a query may attend to a key, float32's lowest value (what
+ * transformers adds) where it may not.
+ *
+ * <p>Query {@code i} (cache slot {@code past + i}) sees key slot {@code j} iff {@code j <= past + i},
+ * the key is not padding, and, with a window {@code w > 0}, {@code past + i - w < j} (the window
+ * includes the current token, as in transformers' Mistral).
+ */
+final class AttentionMasks {
+    static final float MASKED = -Float.MAX_VALUE;
+
+    private AttentionMasks() { }
+
+    /**
+     * Builds a mask, or returns null when nothing would be masked (one new token, no padding, window not reached).
+     *
+     * @param m manager of the result
+     * @param batch B
+     * @param newTokens T
+     * @param past slots already in the cache
+     * @param keyValid per sequence and key slot ({@code [B][past+T]}), false for padding; null = all valid
+     * @param window sliding window, 0 = none
+     * @return {@code [B,1,T,S]} float32, or null
+     */
+    static NDArray build(NDManager m, int batch, int newTokens, int past, boolean[][] keyValid, int window) {
+        int keys = past + newTokens;
+        boolean padded = keyValid != null && hasPadding(keyValid);
+        boolean windowed = window > 0 && keys > window;
+        if (newTokens == 1 && !padded && !windowed) {
+            return null;
+        }
+        float[] mask = new float[batch * newTokens * keys];
+        for (int b = 0; b < batch; b++) {
+            for (int i = 0; i < newTokens; i++) {
+                int query = past + i;
+                int row = (b * newTokens + i) * keys;
+                for (int j = 0; j < keys; j++) {
+                    boolean visible = j <= query
+                            && (keyValid == null || keyValid[b][j])
+                            && (window <= 0 || query - window < j);
+                    mask[row + j] = visible ? 0f : MASKED;
+                }
+            }
+        }
+        return m.create(mask, new Shape(batch, 1, newTokens, keys));
+    }
+
+    private static boolean hasPadding(boolean[][] keyValid) {
+        for (boolean[] row : keyValid) {
+            for (boolean v : row) {
+                if (!v) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,336 @@
+package org.llmkit.api.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.llmkit.api.LoraConfig;
+import org.llmkit.api.ModelConfig;
+
+/**
+ * The one decoder skeleton every architecture shares, as a DJL block:
+ * {@code embed (+ learned positions) -> N x DecoderLayer -> norm -> lm_head}.
+ *
+ * <p>Architectures differ only through {@link DecoderSpec} (norm, positions, MLP) and
+ * {@link ModelConfig} (sizes, biases, window, rope). Parameters are named like transformers' Llama
+ * ({@link DecoderShapes}); checkpoint layouts map other names onto them.
+ *
+ * <p>Weights belong to the manager given at construction; per-call arrays belong to the caller's
+ * manager (every op here starts from an activation, never from a weight, so results attach to the
+ * activation's manager). The model is immutable once loaded and may be shared by threads; per-call
+ * state lives in {@link ForwardContext} and {@link KvCache}.
+ */
+public final class DecoderModel extends AbstractBlock {
+    private final ModelConfig config;
+    private final DecoderSpec spec;
+    private final DataType dataType;
+    private final Map<String, Parameter> params = new LinkedHashMap<>();
+    private final Map<String, Shape> shapes;
+    private final Parameter embedTokens;
+    private final Parameter embedPositions;
+    private final Parameter lmHead;
+    private final List<DecoderLayer> layers = new ArrayList<>();
+    private final Norm finalNorm;
+    private final RotaryEmbedding rope;
+    private final Constants f32;
+    private final Map<String, Shape> adapterShapes = new LinkedHashMap<>();
+    private LoraConfig lora;
+
+    /**
+     * Builds an empty skeleton (parameters declared, no arrays yet).
+     *
+     * @param config the config
+     * @param spec the architecture's variant
+     * @param manager owner of constants (weights are attached to it when set)
+     * @param dataType FLOAT32 or FLOAT16 (BF16 is handled by the loader)
+     */
+    public DecoderModel(ModelConfig config, DecoderSpec spec, NDManager manager, DataType dataType) {
+        this.config = config;
+        this.spec = spec;
+        this.dataType = dataType;
+        this.shapes = DecoderShapes.of(config, spec);
+        f32 = new Constants(manager, DataType.FLOAT32);
+        rope = spec.positions() == DecoderSpec.Positions.ROTARY ? new RotaryEmbedding(config, manager, dataType) : null;
+        embedTokens = declare("model.embed_tokens.weight", Parameter.Type.WEIGHT);
+        embedPositions = spec.positions() == DecoderSpec.Positions.LEARNED
+                ? declare("model.embed_positions.weight", Parameter.Type.WEIGHT)
+                : null;
+        for (int i = 0; i < config.numLayers(); i++) {
+            layers.add(addChildBlock("layer" + i, new DecoderLayer(params, i, config, spec, rope, f32)));
+        }
+        finalNorm = addChildBlock("norm", new Norm(params, "model.norm", spec.norm(), config.normEps(), f32));
+        lmHead = config.tieWordEmbeddings() ? null : declare("lm_head.weight", Parameter.Type.WEIGHT);
+    }
+
+    private Parameter declare(String name, Parameter.Type type) {
+        Parameter p = addParameter(Parameter.builder().setName(name).setType(type).build());
+        params.put(name, p);
+        return p;
+    }
+
+    /** @return the config */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** @return the activation and weight type */
+    public DataType dataType() {
+        return dataType;
+    }
+
+    /** @return skeleton name to expected shape of every base parameter, in checkpoint order */
+    public Map<String, Shape> expectedShapes() {
+        return Collections.unmodifiableMap(shapes);
+    }
+
+    /** @return skeleton name to parameter, including LoRA parameters when attached */
+    public Map<String, Parameter> parameters() {
+        return Collections.unmodifiableMap(params);
+    }
+
+    /** @return every linear projection, in layer order, for adapters */
+    List<Projection> projections() {
+        List<Projection> all = new ArrayList<>();
+        layers.forEach(l -> all.addAll(l.projections()));
+        return all;
+    }
+
+    /**
+     * Installs a weight after checking its shape against the config.
+     *
+     * @param name skeleton name
+     * @param array the values (ownership moves to the parameter)
+     * @throws IllegalArgumentException naming the tensor, the expected and the found shape
+     */
+    public void setWeight(String name, NDArray array) {
+        Parameter p = params.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("the model has no parameter '" + name + "'");
+        }
+        Shape expected = shapes.containsKey(name) ? shapes.get(name) : adapterShapes.get(name);
+        if (expected != null && !expected.equals(array.getShape())) {
+            throw new IllegalArgumentException("tensor '" + name + "' has shape " + array.getShape()
+                    + " but the config implies " + expected + " (hidden_size=" + config.hiddenSize()
+                    + ", heads=" + config.numHeads() + ", kv_heads=" + config.numKvHeads() + ", head_dim="
+                    + config.headDim() + ", intermediate_size=" + config.intermediateSize() + ", vocab_size="
+                    + config.vocabSize() + ")");
+        }
+        if (p.isInitialized()) {
+            // DJL's Parameter accepts an array once; swap the native tensor behind the existing one. The copy
+            // makes sure the new tensor owns its memory (an array created over a mapped file does not).
+            NDArray owned = array.duplicate();
+            array.close();
+            p.getArray().intern(owned);
+        } else {
+            p.setArray(array);
+        }
+    }
+
+    /**
+     * Attaches an (uninitialised) LoRA branch to every projection the config targets. Set its arrays with
+     * {@link #setWeight} using the names {@link #adapterShapes()} lists.
+     *
+     * @param config the adapter settings
+     * @return the targeted module names
+     * @throws IllegalArgumentException when no module matches, listing the module names that exist
+     * @throws IllegalStateException when an adapter is already attached
+     */
+    public List<String> attachLora(LoraConfig config) {
+        if (lora != null) {
+            throw new IllegalStateException("a LoRA adapter is already attached (r=" + lora.rank()
+                    + ", targets " + lora.targetModules() + "); merge or reload the model first");
+        }
+        List<String> targeted = new ArrayList<>();
+        for (Projection p : projections()) {
+            if (config.targets(p.name())) {
+                targeted.add(p.name());
+            }
+        }
+        if (targeted.isEmpty()) {
+            Set<String> available = new TreeSet<>();
+            projections().forEach(p -> available.add(p.name().substring(p.name().lastIndexOf('.') + 1)));
+            throw new IllegalArgumentException("LoRA target_modules " + config.targetModules()
+                    + " match no linear layer of this " + config().modelType() + " model; available: " + available);
+        }
+        NDArray scale = f32.of((float) config.scale());
+        for (Projection p : projections()) {
+            if (config.targets(p.name())) {
+                p.addLora(scale);
+                Shape w = shapes.get(p.name() + ".weight");
+                adapterShapes.put(p.name() + ".lora_A.weight", new Shape(config.rank(), w.get(1)));
+                adapterShapes.put(p.name() + ".lora_B.weight", new Shape(w.get(0), config.rank()));
+            }
+        }
+        lora = config;
+        return targeted;
+    }
+
+    /** @return the attached adapter's settings, if any */
+    public Optional<LoraConfig> lora() {
+        return Optional.ofNullable(lora);
+    }
+
+    /** @return adapter parameter name to shape (empty without an adapter) */
+    public Map<String, Shape> adapterShapes() {
+        return Collections.unmodifiableMap(adapterShapes);
+    }
+
+    /**
+     * Returns the weights as the model computes with them: LoRA branches folded in ({@code W + scale B A})
+     * without changing the model. Merged arrays are new; the others are the parameters' own arrays.
+     *
+     * @return skeleton name to array for every base parameter
+     */
+    public Map<String, NDArray> effectiveWeights() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        shapes.keySet().forEach(n -> out.put(n, params.get(n).getArray()));
+        for (Projection p : projections()) {
+            if (p.hasLora()) {
+                out.put(p.name() + ".weight", p.mergedWeight());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Folds every LoRA branch into its base weight and removes the adapter. Not safe while other threads
+     * run the model.
+     */
+    public void mergeLora() {
+        for (Projection p : projections()) {
+            if (p.hasLora()) {
+                NDArray merged = p.mergedWeight();
+                p.removeLora();
+                setWeight(p.name() + ".weight", merged);
+            }
+        }
+        adapterShapes.clear();
+        lora = null;
+    }
+
+    /**
+     * Returns the names of base parameters that have no array yet.
+     *
+     * @return missing names, empty when complete
+     */
+    public List<String> missingWeights() {
+        List<String> missing = new ArrayList<>();
+        shapes.keySet().forEach(n -> {
+            if (!params.get(n).isInitialized()) {
+                missing.add(n);
+            }
+        });
+        adapterShapes.keySet().forEach(n -> {
+            if (!params.get(n).isInitialized()) {
+                missing.add(n);
+            }
+        });
+        return missing;
+    }
+
+    /**
+     * Builds the shared per-forward inputs.
+     *
+     * @param m manager for per-call arrays
+     * @param positions [B][T] absolute positions of the new tokens
+     * @param keyValid [B][past+T] false for padding slots; null when nothing is padded
+     * @param cache the KV cache, or null for a plain full-sequence forward
+     * @param past slots already in the cache (0 without a cache)
+     * @return the context
+     */
+    public ForwardContext context(NDManager m, int[][] positions, boolean[][] keyValid, KvCache cache, int past) {
+        int b = positions.length;
+        int t = positions[0].length;
+        NDArray cos = null;
+        NDArray sin = null;
+        NDArray pos = null;
+        if (rope != null) {
+            NDArray[] cs = rope.cosSin(m, positions, dataType);
+            cos = cs[0];
+            sin = cs[1];
+        } else {
+            long[] flat = new long[b * t];
+            for (int i = 0; i < b; i++) {
+                for (int j = 0; j < t; j++) {
+                    int p = positions[i][j];
+                    if (p >= config.maxPositionEmbeddings()) {
+                        throw new IllegalArgumentException("position " + p + " exceeds max_position_embeddings ("
+                                + config.maxPositionEmbeddings() + ") of this model");
+                    }
+                    flat[i * t + j] = p;
+                }
+            }
+            pos = m.create(flat, new Shape(b, t));
+        }
+        NDArray full = AttentionMasks.build(m, b, t, past, keyValid, 0);
+        NDArray sliding = config.slidingWindow() > 0
+                ? AttentionMasks.build(m, b, t, past, keyValid, config.slidingWindow())
+                : null;
+        return new ForwardContext(cos, sin, pos, full, sliding, cache, past);
+    }
+
+    /**
+     * Runs embeddings and all layers.
+     *
+     * @param ids {@code [B,T]} int64 token ids, owned by the caller's manager
+     * @param ctx from {@link #context}
+     * @return final-normed hidden states {@code [B,T,C]}
+     */
+    public NDArray hidden(NDArray ids, ForwardContext ctx) {
+        NDArray x = Embedding.embedding(ids, embedTokens.getArray(), SparseFormat.DENSE).singletonOrThrow();
+        if (embedPositions != null) {
+            x = x.add(Embedding.embedding(ctx.positions, embedPositions.getArray(), SparseFormat.DENSE).singletonOrThrow());
+        }
+        for (DecoderLayer layer : layers) {
+            x = layer.apply(x, ctx);
+        }
+        return finalNorm.apply(x);
+    }
+
+    /**
+     * Projects hidden states onto the vocabulary.
+     *
+     * @param hidden {@code [..., C]}
+     * @return logits {@code [..., V]} in the model's type
+     */
+    public NDArray logits(NDArray hidden) {
+        NDArray head = lmHead != null ? lmHead.getArray() : embedTokens.getArray();
+        return Linear.linear(hidden, head).singletonOrThrow();
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> p) {
+        NDArray ids = inputs.singletonOrThrow();
+        int b = (int) ids.getShape().get(0);
+        int t = (int) ids.getShape().get(1);
+        int[][] positions = new int[b][t];
+        for (int[] row : positions) {
+            for (int j = 0; j < t; j++) {
+                row[j] = j;
+            }
+        }
+        return new NDList(logits(hidden(ids, context(ids.getManager(), positions, null, null, 0))));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape in = inputShapes[0];
+        return new Shape[] {new Shape(in.get(0), in.get(1), config.vocabSize())};
+    }
+}

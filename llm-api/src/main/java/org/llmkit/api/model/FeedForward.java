@@ -1,0 +1,50 @@
+package org.llmkit.api.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.llmkit.api.ModelConfig;
+
+/** The MLP: gated {@code down(act(gate(x)) * up(x))} (SwiGLU) or plain {@code down(act(up(x)))}. */
+final class FeedForward extends SkeletonBlock {
+    private final Projection gate;
+    private final Projection up;
+    private final Projection down;
+    private final String activation;
+    private final Constants constants;
+
+    FeedForward(Map<String, Parameter> registry, String prefix, ModelConfig c, DecoderSpec.Mlp kind,
+            Constants constants) {
+        super(registry);
+        gate = kind == DecoderSpec.Mlp.GATED
+                ? addChildBlock("gate_proj", new Projection(registry, prefix + "gate_proj", c.mlpBias()))
+                : null;
+        up = addChildBlock("up_proj", new Projection(registry, prefix + "up_proj", c.mlpBias()));
+        down = addChildBlock("down_proj", new Projection(registry, prefix + "down_proj", c.mlpBias()));
+        activation = c.hiddenAct();
+        this.constants = constants;
+    }
+
+    List<Projection> projections() {
+        List<Projection> all = new ArrayList<>();
+        if (gate != null) {
+            all.add(gate);
+        }
+        all.add(up);
+        all.add(down);
+        return all;
+    }
+
+    /**
+     * @param x {@code [B,T,C]}
+     * @return {@code [B,T,C]}
+     */
+    NDArray apply(NDArray x) {
+        NDArray h = gate == null
+                ? Activations.apply(activation, up.apply(x), constants)
+                : Activations.apply(activation, gate.apply(x), constants).mul(up.apply(x));
+        return down.apply(h);
+    }
+}

@@ -1,0 +1,37 @@
+package org.llmkit.api.model;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Per-call inputs that every layer of one forward pass shares: position encodings, attention masks,
+ * and the KV cache with the number of tokens already in it. Built once per forward by
+ * {@link DecoderModel#context}; the arrays belong to the caller's manager.
+ *
+ * <p>Shapes (B batch, T new tokens, S = past + T keys, D head dim):
+ * {@code cos/sin [B,1,T,D]} (rotary only), {@code positions [B,T]} int64 (learned only),
+ * {@code fullMask/slidingMask [B,1,T,S]} additive float32 (0 or float32 min), null when nothing is masked.
+ */
+public final class ForwardContext {
+    final NDArray cos;
+    final NDArray sin;
+    final NDArray positions;
+    final NDArray fullMask;
+    final NDArray slidingMask;
+    final KvCache cache;
+    final int past;
+
+    ForwardContext(NDArray cos, NDArray sin, NDArray positions, NDArray fullMask, NDArray slidingMask,
+            KvCache cache, int past) {
+        this.cos = cos;
+        this.sin = sin;
+        this.positions = positions;
+        this.fullMask = fullMask;
+        this.slidingMask = slidingMask;
+        this.cache = cache;
+        this.past = past;
+    }
+
+    NDArray mask(int window) {
+        return window > 0 ? slidingMask : fullMask;
+    }
+}

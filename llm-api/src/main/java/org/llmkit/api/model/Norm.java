@@ -1,0 +1,50 @@
+package org.llmkit.api.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.LayerNorm;
+import java.util.Map;
+
+/**
+ * RMSNorm (Llama: {@code w * (x / sqrt(mean(x^2) + eps))}, computed in float32, the weight applied
+ * after casting back) or LayerNorm with bias (GPT-2).
+ */
+final class Norm extends SkeletonBlock {
+    private final DecoderSpec.Norm kind;
+    private final Parameter weight;
+    private final Parameter bias;
+    private final NDArray eps;
+    private final float epsValue;
+
+    Norm(Map<String, Parameter> registry, String name, DecoderSpec.Norm kind, double eps, Constants f32) {
+        super(registry);
+        this.kind = kind;
+        weight = param(name + ".weight", Parameter.Type.GAMMA);
+        bias = kind == DecoderSpec.Norm.LAYER ? param(name + ".bias", Parameter.Type.BETA) : null;
+        this.eps = f32.of((float) eps);
+        this.epsValue = (float) eps;
+    }
+
+    /**
+     * Normalises the last axis.
+     *
+     * @param x {@code [..., C]}
+     * @return same shape and type
+     */
+    NDArray apply(NDArray x) {
+        if (kind == DecoderSpec.Norm.LAYER) {
+            Shape last = new Shape(x.getShape().get(x.getShape().dimension() - 1));
+            return LayerNorm.layerNorm(x, last, weight.getArray(), bias.getArray(), epsValue).singletonOrThrow();
+        }
+        DataType type = x.getDataType();
+        NDArray h = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray variance = h.square().mean(new int[] {-1}, true);
+        h = h.div(variance.add(eps).sqrt());
+        if (type != DataType.FLOAT32) {
+            h = h.toType(type, false);
+        }
+        return h.mul(weight.getArray());
+    }
+}

@@ -1,0 +1,90 @@
+package org.llmkit.api.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import java.util.Map;
+
+/**
+ * A linear layer {@code y = x W^T + b} in HF's weight layout ({@code W [out, in]}), optionally with a
+ * LoRA branch {@code + (x A^T B^T) * alpha / r} (PEFT: {@code lora_A [r, in]}, {@code lora_B [out, r]}).
+ */
+final class Projection extends SkeletonBlock {
+    private final String name;
+    private final Parameter weight;
+    private final Parameter bias;
+    private final Map<String, Parameter> registry;
+    private Parameter loraA;
+    private Parameter loraB;
+    private NDArray loraScale;
+
+    Projection(Map<String, Parameter> registry, String name, boolean hasBias) {
+        super(registry);
+        this.registry = registry;
+        this.name = name;
+        weight = param(name + ".weight", Parameter.Type.WEIGHT);
+        bias = hasBias ? param(name + ".bias", Parameter.Type.BIAS) : null;
+    }
+
+    /** @return the skeleton name, e.g. {@code model.layers.0.self_attn.q_proj} */
+    String name() {
+        return name;
+    }
+
+    /**
+     * Applies the layer.
+     *
+     * @param x {@code [..., in]}
+     * @return {@code [..., out]}
+     */
+    NDArray apply(NDArray x) {
+        NDArray y = Linear.linear(x, weight.getArray(), bias == null ? null : bias.getArray()).singletonOrThrow();
+        if (loraA != null) {
+            NDArray low = Linear.linear(x, loraA.getArray()).singletonOrThrow();
+            y = y.add(Linear.linear(low, loraB.getArray()).singletonOrThrow().mul(loraScale));
+        }
+        return y;
+    }
+
+    /**
+     * Adds a LoRA branch; its parameters are named {@code <name>.lora_A.weight} and {@code <name>.lora_B.weight}.
+     *
+     * @param scale a 0-dim array holding {@code alpha / r} (or {@code alpha / sqrt(r)} for rsLoRA)
+     */
+    void addLora(NDArray scale) {
+        if (loraA != null) {
+            throw new IllegalStateException(name + " already has a LoRA adapter");
+        }
+        loraA = param(name + ".lora_A.weight", Parameter.Type.WEIGHT);
+        loraB = param(name + ".lora_B.weight", Parameter.Type.WEIGHT);
+        loraScale = scale;
+    }
+
+    /** @return whether a LoRA branch is attached */
+    boolean hasLora() {
+        return loraA != null;
+    }
+
+    /**
+     * Folds the LoRA branch into the weight ({@code W += B A * scale}) and removes it.
+     *
+     * @return the merged weight (a new array; the caller installs it)
+     */
+    NDArray mergedWeight() {
+        NDArray delta = loraB.getArray().matMul(loraA.getArray()).mul(loraScale);
+        return weight.getArray().add(delta);
+    }
+
+    /** Removes the LoRA branch (after its weights were merged or discarded). */
+    void removeLora() {
+        parameters.remove(loraA.getName());
+        parameters.remove(loraB.getName());
+        registry.remove(loraA.getName());
+        registry.remove(loraB.getName());
+        loraA.close();
+        loraB.close();
+        loraA = null;
+        loraB = null;
+        loraScale = null;
+    }
+}

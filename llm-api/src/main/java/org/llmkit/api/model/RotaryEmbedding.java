@@ -1,0 +1,85 @@
+package org.llmkit.api.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.llmkit.api.ModelConfig;
+
+/**
+ * Rotary position embeddings as transformers computes them: {@code inv_freq} in float32 (with the
+ * config's scaling), angles {@code position * inv_freq} in float32, {@code emb = cat(freqs, freqs)},
+ * and {@code x * cos + rotate_half(x) * sin} with {@code rotate_half(x) = cat(-x[D/2:], x[:D/2])}.
+ *
+ * <p>{@code rotate_half} is done as one matmul with a signed permutation matrix {@code R [D,D]}
+ * ({@code x @ R}): exact (each output is one input times ±1) and one op instead of four.
+ */
+final class RotaryEmbedding {
+    private final float[] invFreq;
+    private final int headDim;
+    private final NDArray rotateHalf;
+
+    RotaryEmbedding(ModelConfig c, NDManager manager, DataType dataType) {
+        headDim = c.headDim();
+        invFreq = c.ropeScaling().inverseFrequencies(c.ropeTheta(), headDim);
+        float[] r = new float[headDim * headDim];
+        int half = headDim / 2;
+        for (int j = 0; j < half; j++) {
+            r[(j + half) * headDim + j] = -1f;
+            r[j * headDim + j + half] = 1f;
+        }
+        NDArray rf = manager.create(r, new Shape(headDim, headDim));
+        rotateHalf = dataType == DataType.FLOAT32 ? rf : rf.toType(dataType, false);
+    }
+
+    /**
+     * Computes {@code cos} and {@code sin} for the given positions.
+     *
+     * @param m manager for the result
+     * @param positions [B][T] absolute positions
+     * @param dataType the activation type
+     * @return {@code {cos, sin}}, each {@code [B,1,T,D]}
+     */
+    NDArray[] cosSin(NDManager m, int[][] positions, DataType dataType) {
+        int b = positions.length;
+        int t = positions[0].length;
+        int half = headDim / 2;
+        float[] cos = new float[b * t * headDim];
+        float[] sin = new float[b * t * headDim];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < t; j++) {
+                float pos = positions[i][j];
+                int base = (i * t + j) * headDim;
+                for (int f = 0; f < half; f++) {
+                    float angle = pos * invFreq[f];
+                    float c = (float) Math.cos(angle);
+                    float s = (float) Math.sin(angle);
+                    cos[base + f] = c;
+                    cos[base + f + half] = c;
+                    sin[base + f] = s;
+                    sin[base + f + half] = s;
+                }
+            }
+        }
+        Shape shape = new Shape(b, 1, t, headDim);
+        NDArray c = m.create(cos, shape);
+        NDArray s = m.create(sin, shape);
+        if (dataType != DataType.FLOAT32) {
+            c = c.toType(dataType, false);
+            s = s.toType(dataType, false);
+        }
+        return new NDArray[] {c, s};
+    }
+
+    /**
+     * Rotates queries or keys.
+     *
+     * @param x {@code [B,heads,T,D]}
+     * @param cos {@code [B,1,T,D]}
+     * @param sin {@code [B,1,T,D]}
+     * @return the rotated array, same shape
+     */
+    NDArray apply(NDArray x, NDArray cos, NDArray sin) {
+        return x.mul(cos).add(x.matMul(rotateHalf).mul(sin));
+    }
+}
