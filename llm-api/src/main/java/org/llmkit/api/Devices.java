@@ -3,7 +3,6 @@ package org.llmkit.api;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 
 /** Device and dtype choices for the PyTorch engine, with errors that say how to fix them. */
 final class Devices {
@@ -17,13 +16,5 @@ final class Devices {
                     + " of pytorch-native matching libtorch 2.7.1, or use Device.cpu()");
         }
         return engine.newBaseManager(device);
-    }
-
-    static DataType dataType(Precision precision) {
-        return switch (precision) {
-            case FP32 -> DataType.FLOAT32;
-            case FP16 -> DataType.FLOAT16;
-            case BF16 -> throw new UnsupportedOperationException("BF16 precision is not available yet");
-        };
     }
 }

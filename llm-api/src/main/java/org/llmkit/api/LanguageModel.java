@@ -194,8 +194,7 @@ public final class LanguageModel implements AutoCloseable {
             NDArray hidden = model.hidden(m.create(flat, new Shape(b, longest)), ctx)
                     .get(new ai.djl.ndarray.index.NDIndex(":, -1, :"));
             NDArray logits = model.logits(hidden);
-            float[] values = (logits.getDataType() == DataType.FLOAT32 ? logits
-                    : logits.toType(DataType.FLOAT32, false)).toFloatArray();
+            float[] values = model.tensorType().float32(logits).toFloatArray();
             int v = config().vocabSize();
             float[][] rows = new float[b][];
             for (int i = 0; i < b; i++) {
@@ -338,6 +337,7 @@ public final class LanguageModel implements AutoCloseable {
 
     @Override
     public void close() {
+        model.close();
         manager.close();
     }
 
@@ -354,7 +354,7 @@ public final class LanguageModel implements AutoCloseable {
         }
         ForwardContext ctx = model.context(m, positions, null, null, 0);
         NDArray logits = model.logits(model.hidden(m.create(flat, new Shape(b, t)), ctx));
-        return logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
+        return model.tensorType().float32(logits);
     }
 
     List<GenerationResult> runGeneration(List<int[]> prompts, Generator.Request request,
@@ -393,6 +393,7 @@ public final class LanguageModel implements AutoCloseable {
         private Device device = Device.cpu();
         private Precision precision = Precision.FP32;
         private Path adapter;
+        private boolean fused = true;
 
         Loader(Path folder) {
             this.folder = Objects.requireNonNull(folder, "folder");
@@ -426,13 +427,26 @@ public final class LanguageModel implements AutoCloseable {
         }
 
         /**
+         * Chooses torch's fused attention and RMSNorm kernels (default) or the same math composed from
+         * DJL ops, which is slower and kept as the reference the fused path is tested against. BF16
+         * always uses the fused kernels.
+         *
+         * @param f true for fused kernels
+         * @return this
+         */
+        public Loader fusedKernels(boolean f) {
+            fused = f;
+            return this;
+        }
+
+        /**
          * Loads the model.
          *
          * @return the model
          * @throws IOException when a file is missing or corrupt (the message names it)
          */
         public LanguageModel load() throws IOException {
-            return ModelLoader.load(folder, device, precision, adapter);
+            return ModelLoader.load(folder, device, precision, adapter, fused);
         }
     }
 }

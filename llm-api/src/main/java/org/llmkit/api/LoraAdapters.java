@@ -73,7 +73,7 @@ final class LoraAdapters {
         }
     }
 
-    static void load(DecoderModel model, Path dir, NDManager manager, DataType type) throws IOException {
+    static void load(DecoderModel model, Path dir, NDManager manager) throws IOException {
         LoraConfig config = readConfig(dir);
         try {
             model.attachLora(config);
@@ -81,7 +81,7 @@ final class LoraAdapters {
             throw new ModelFormatException(dir.resolve("adapter_config.json"), e.getMessage(), e);
         }
         try (CheckpointFiles files = CheckpointFiles.open(dir)) {
-            CheckpointTensorSource source = new CheckpointTensorSource(files, dir, manager, type);
+            CheckpointTensorSource source = new CheckpointTensorSource(files, dir, manager, model.tensorType());
             for (String name : model.adapterShapes().keySet()) {
                 String stored = PREFIX + name;
                 if (!source.contains(stored)) {
@@ -105,9 +105,7 @@ final class LoraAdapters {
         for (Map.Entry<String, Parameter> e : model.parameters().entrySet()) {
             if (e.getKey().contains(".lora_")) {
                 NDArray a = e.getValue().getArray();
-                NDArray f32 = a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
-                writer.add(PREFIX + e.getKey(), ModelWriter.dtypeOf(f32), f32.getShape().getShape(),
-                        ModelWriter.bytesOf(f32));
+                ModelWriter.add(writer, PREFIX + e.getKey(), model.tensorType().float32(a), model.tensorType());
             }
         }
         writer.writeTo(dir.resolve("adapter_model.safetensors"));

@@ -3,7 +3,6 @@ package org.llmkit.api;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -18,15 +17,19 @@ final class ModelFactory {
 
     static LanguageModel random(ModelConfig config, long seed) {
         NDManager manager = Devices.newManager(Device.cpu());
+        DecoderModel model = null;
         try {
-            DecoderModel model = new DecoderModel(config, Architectures.of(config.modelType()).spec(), manager,
-                    DataType.FLOAT32);
+            model = new DecoderModel(config, Architectures.of(config.modelType()).spec(), manager,
+                    Precision.FP32, true);
             SplittableRandom random = new SplittableRandom(seed);
             for (Map.Entry<String, Shape> e : model.expectedShapes().entrySet()) {
                 model.setWeight(e.getKey(), initial(manager, e.getKey(), e.getValue(), random));
             }
             return new LanguageModel(model, manager, null, GenerationDefaults.of(config), Precision.FP32, null);
         } catch (RuntimeException e) {
+            if (model != null) {
+                model.close();
+            }
             manager.close();
             throw e;
         }

@@ -1,9 +1,7 @@
 package org.llmkit.api;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -25,21 +23,23 @@ final class ModelLoader {
 
     private ModelLoader() { }
 
-    static LanguageModel load(Path folder, Device device, Precision precision, Path adapter) throws IOException {
+    static LanguageModel load(Path folder, Device device, Precision precision, Path adapter, boolean fused)
+            throws IOException {
         if (!Files.isDirectory(folder)) {
             throw new NoSuchFileException(folder.toString(), null, "model folder does not exist or is not a directory");
         }
         ModelConfig config = ModelConfig.load(folder.resolve("config.json"));
         Architecture arch = Architectures.of(config.modelType());
         NDManager manager = Devices.newManager(device);
+        DecoderModel model = null;
         try {
-            DataType type = Devices.dataType(precision);
-            DecoderModel model = new DecoderModel(config, arch.spec(), manager, type);
+            model = new DecoderModel(config, arch.spec(), manager, precision, fused);
+            DecoderModel loaded = model;
             try (CheckpointFiles files = CheckpointFiles.open(folder)) {
-                CheckpointTensorSource source = new CheckpointTensorSource(files, folder, manager, type);
+                CheckpointTensorSource source = new CheckpointTensorSource(files, folder, manager, model.tensorType());
                 Set<String> used = new TreeSet<>();
                 arch.layout().read(new RecordingSource(source, used), model.expectedShapes().keySet(), config,
-                        (name, array) -> model.setWeight(name, array));
+                        loaded::setWeight);
                 Set<String> unused = new TreeSet<>(files.names());
                 unused.removeAll(used);
                 unused.removeIf(ModelLoader::isKnownBuffer);
@@ -51,17 +51,20 @@ final class ModelLoader {
             } catch (IllegalArgumentException e) {
                 throw new ModelFormatException(folder, e.getMessage(), e);
             }
-            List<String> missing = model.missingWeights();
+            List<String> missing = loaded.missingWeights();
             if (!missing.isEmpty()) {
                 throw new ModelFormatException(folder, "missing tensor(s) " + missing);
             }
             Tokenizer tokenizer = Files.isRegularFile(folder.resolve("tokenizer.json")) ? Tokenizer.load(folder) : null;
             GenerationDefaults defaults = GenerationDefaults.read(folder, config);
             if (adapter != null) {
-                LoraAdapters.load(model, adapter, manager, type);
+                LoraAdapters.load(model, adapter, manager);
             }
             return new LanguageModel(model, manager, tokenizer, defaults, precision, folder);
         } catch (IOException | RuntimeException e) {
+            if (model != null) {
+                model.close();
+            }
             manager.close();
             throw e;
         }

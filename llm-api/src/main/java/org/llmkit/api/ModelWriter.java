@@ -12,10 +12,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.llmkit.api.io.AtomicFiles;
+import org.llmkit.api.io.Half;
 import org.llmkit.api.io.SafeTensorsWriter;
 import org.llmkit.api.io.TensorDType;
 import org.llmkit.api.model.Architecture;
 import org.llmkit.api.model.Architectures;
+import org.llmkit.api.model.TensorType;
 
 /**
  * Writes a model in HuggingFace layout. Every file is written atomically (temp file, fsync, rename) and
@@ -34,9 +36,9 @@ final class ModelWriter {
         Architecture arch = Architectures.of(config.modelType());
         Map<String, NDArray> checkpoint = arch.layout().write(lm.block().effectiveWeights(), config);
         SafeTensorsWriter writer = SafeTensorsWriter.create();
+        TensorType type = lm.block().tensorType();
         for (Map.Entry<String, NDArray> e : checkpoint.entrySet()) {
-            NDArray a = e.getValue();
-            writer.add(e.getKey(), dtypeOf(a), a.getShape().getShape(), bytesOf(a));
+            add(writer, e.getKey(), e.getValue(), type);
         }
         writer.writeTo(dir.resolve("model.safetensors"));
         for (String name : SIDE_FILES) {
@@ -70,18 +72,26 @@ final class ModelWriter {
         return Files.isDirectory(p) ? p : p.toAbsolutePath().getParent();
     }
 
-    static TensorDType dtypeOf(NDArray a) {
+    /**
+     * Adds an array in its own type: F32, F16, or BF16 (read back through float32, which holds bf16 values
+     * exactly, and narrowed on the host without rounding).
+     */
+    static void add(SafeTensorsWriter writer, String name, NDArray a, TensorType type) {
+        long[] shape = a.getShape().getShape();
         DataType t = a.getDataType();
-        if (t == DataType.FLOAT32) {
-            return TensorDType.F32;
+        if (t == DataType.FLOAT32 || t == DataType.FLOAT16) {
+            writer.add(name, t == DataType.FLOAT32 ? TensorDType.F32 : TensorDType.F16, shape,
+                    a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+            return;
         }
-        if (t == DataType.FLOAT16) {
-            return TensorDType.F16;
+        if (t != DataType.UNKNOWN || type.precision() != Precision.BF16) {
+            throw new UnsupportedOperationException("saving tensor '" + name + "' of type " + t + " is not supported");
         }
-        throw new UnsupportedOperationException("saving arrays of type " + t + " is not supported");
-    }
-
-    static ByteBuffer bytesOf(NDArray a) {
-        return a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        long count = a.getShape().size();
+        ByteBuffer f32 = type.float32(a).toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bf16 = ByteBuffer.allocate(Math.toIntExact(count * 2)).order(ByteOrder.LITTLE_ENDIAN);
+        Half.f32ToBf16(f32, bf16, count);
+        bf16.rewind();
+        writer.add(name, TensorDType.BF16, shape, bf16);
     }
 }

@@ -3,7 +3,6 @@ package org.llmkit.api.generate;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -83,7 +82,7 @@ public final class Generator {
         try (NDManager gen = parent.newSubManager()) {
             var c = model.config();
             KvCache cache = new KvCache(gen, c.numLayers(), batch, c.numKvHeads(), capacity, c.headDim(),
-                    model.dataType());
+                    model.tensorType());
             int past = 0;
             int[][] step = new int[batch][];
             int[][] positions = new int[batch][];
@@ -104,10 +103,7 @@ public final class Generator {
                     ForwardContext ctx = model.context(m, positions, valid, cache, past);
                     NDArray ids = m.create(flatten(step), new Shape(batch, t));
                     NDArray hidden = model.hidden(ids, ctx).get(new NDIndex(":, -1:, :"));
-                    NDArray out = model.logits(hidden);
-                    if (out.getDataType() != DataType.FLOAT32) {
-                        out = out.toType(DataType.FLOAT32, false);
-                    }
+                    NDArray out = model.tensorType().float32(model.logits(hidden));
                     float[] flat = out.toFloatArray();
                     int vocab = c.vocabSize();
                     logits = new float[batch][];

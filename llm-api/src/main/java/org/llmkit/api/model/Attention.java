@@ -28,9 +28,11 @@ final class Attention extends SkeletonBlock {
     private final int window;
     private final NDArray scale;
     private final RotaryEmbedding rope;
+    private final Kernels kernels;
+    private final double scaleValue;
 
     Attention(Map<String, Parameter> registry, String prefix, int layer, ModelConfig c, RotaryEmbedding rope,
-            Constants f32) {
+            Constants f32, Kernels kernels) {
         super(registry);
         this.layer = layer;
         q = addChildBlock("q_proj", new Projection(registry, prefix + "q_proj", c.qkvBias()));
@@ -43,6 +45,8 @@ final class Attention extends SkeletonBlock {
         window = c.windowOf(layer);
         scale = f32.of((float) (1.0 / Math.sqrt(headDim)));
         this.rope = rope;
+        this.kernels = kernels;
+        this.scaleValue = 1.0 / Math.sqrt(headDim);
     }
 
     List<Projection> projections() {
@@ -71,6 +75,16 @@ final class Attention extends SkeletonBlock {
             ks = kv[0];
             vs = kv[1];
         }
+        NDArray mask = ctx.mask(window);
+        NDArray attended = kernels.fused()
+                ? kernels.ops().scaledDotProductAttention(qs, ks, vs, mask, scaleValue, heads != kvHeads)
+                : composed(qs, ks, vs, mask, b, t, g);                                  // [B,H,T,D]
+        NDArray out = attended.transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim); // [B,T,H*D]
+        return o.apply(out);
+    }
+
+    /** The slow twin of fused SDPA: grouped matmuls, float32 softmax. Returns {@code [B,H,T,D]}. */
+    private NDArray composed(NDArray qs, NDArray ks, NDArray vs, NDArray mask, long b, long t, int g) {
         long keys = ks.getShape().get(2);
         NDArray grouped = qs.reshape(b, kvHeads, g * t, headDim);                      // [B,KVH,G*T,D]
         NDArray scores = grouped.matMul(ks.transpose(0, 1, 3, 2));                     // [B,KVH,G*T,S]
@@ -79,7 +93,6 @@ final class Attention extends SkeletonBlock {
             scores = scores.toType(DataType.FLOAT32, false);                            // softmax in float32, as HF
         }
         scores = scores.mul(scale);
-        NDArray mask = ctx.mask(window);
         if (mask != null) {
             scores = scores.reshape(b, kvHeads, g, t, keys).add(mask.reshape(b, 1, 1, t, keys))
                     .reshape(b, kvHeads, g * t, keys);
@@ -88,10 +101,6 @@ final class Attention extends SkeletonBlock {
         if (type != DataType.FLOAT32) {
             probs = probs.toType(type, false);
         }
-        NDArray out = probs.matMul(vs)                                                  // [B,KVH,G*T,D]
-                .reshape(b, heads, t, headDim)
-                .transpose(0, 2, 1, 3)
-                .reshape(b, t, (long) heads * headDim);                                 // [B,T,H*D]
-        return o.apply(out);
+        return probs.matMul(vs).reshape(b, heads, t, headDim);                          // [B,H,T,D]
     }
 }

@@ -5,16 +5,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Additive attention masks: 0 where a query may attend to a key, float32's lowest value (what
- * transformers adds) where it may not.
+ * Additive attention masks: 0 where a query may attend to a key, the type's lowest finite value
+ * (what transformers adds) where it may not.
  *
  * <p>Query {@code i} (cache slot {@code past + i}) sees key slot {@code j} iff {@code j <= past + i},
  * the key is not padding, and, with a window {@code w > 0}, {@code past + i - w < j} (the window
  * includes the current token, as in transformers' Mistral).
  */
 final class AttentionMasks {
-    static final float MASKED = -Float.MAX_VALUE;
-
     private AttentionMasks() { }
 
     /**
@@ -26,9 +24,11 @@ final class AttentionMasks {
      * @param past slots already in the cache
      * @param keyValid per sequence and key slot ({@code [B][past+T]}), false for padding; null = all valid
      * @param window sliding window, 0 = none
+     * @param masked the value hidden positions get (the lowest finite value of the model's type)
      * @return {@code [B,1,T,S]} float32, or null
      */
-    static NDArray build(NDManager m, int batch, int newTokens, int past, boolean[][] keyValid, int window) {
+    static NDArray build(NDManager m, int batch, int newTokens, int past, boolean[][] keyValid, int window,
+            float masked) {
         int keys = past + newTokens;
         boolean padded = keyValid != null && hasPadding(keyValid);
         boolean windowed = window > 0 && keys > window;
@@ -44,7 +44,7 @@ final class AttentionMasks {
                     boolean visible = j <= query
                             && (keyValid == null || keyValid[b][j])
                             && (window <= 0 || query - window < j);
-                    mask[row + j] = visible ? 0f : MASKED;
+                    mask[row + j] = visible ? 0f : masked;
                 }
             }
         }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.llmkit.api.ModelFormatException;
+import org.llmkit.api.Precision;
 import org.llmkit.api.io.CheckpointFiles;
 import org.llmkit.api.io.Half;
 import org.llmkit.api.io.TensorDType;
@@ -32,7 +33,7 @@ public final class CheckpointTensorSource implements TensorSource {
 
     private final CheckpointFiles files;
     private final NDManager manager;
-    private final DataType target;
+    private final TensorType target;
     private final Path folder;
 
     /**
@@ -41,9 +42,9 @@ public final class CheckpointTensorSource implements TensorSource {
      * @param files the opened checkpoint
      * @param folder the model folder (for messages)
      * @param manager owner of the arrays
-     * @param target FLOAT32 or FLOAT16
+     * @param target the model's tensor type
      */
-    public CheckpointTensorSource(CheckpointFiles files, Path folder, NDManager manager, DataType target) {
+    public CheckpointTensorSource(CheckpointFiles files, Path folder, NDManager manager, TensorType target) {
         this.files = files;
         this.folder = folder;
         this.manager = manager;
@@ -66,38 +67,31 @@ public final class CheckpointTensorSource implements TensorSource {
         TensorInfo info = files.info(name);
         Shape shape = new Shape(info.shape());
         NDArray loaded = switch (info.dtype()) {
-            case F32 -> mapped(name, shape, DataType.FLOAT32, info);
-            case F16 -> mapped(name, shape, DataType.FLOAT16, info);
-            case BF16 -> widenBf16(name, shape, info);
+            case F32 -> read(name, shape, info, DataType.FLOAT32);
+            case F16 -> read(name, shape, info, DataType.FLOAT16);
+            case BF16 -> target.precision() == Precision.BF16 ? read(name, shape, info, DataType.UINT8)
+                    : read(name, shape, info, DataType.FLOAT32);
             default -> throw new ModelFormatException(files.fileOf(name), "tensor '" + name + "' has dtype "
                     + info.dtype() + "; model weights must be F32, F16 or BF16");
         };
-        if (loaded.getDataType() != target) {
-            NDArray converted = loaded.toType(target, false);
+        NDArray converted = target.cast(loaded);
+        if (converted != loaded) {
             loaded.close();
-            return converted;
         }
-        return loaded;
+        return converted;
     }
 
-    private NDArray mapped(String name, Shape shape, DataType type, TensorInfo info) throws IOException {
-        long bytes = info.byteLength();
-        if (bytes <= Integer.MAX_VALUE) {
-            return manager.create(files.map(name).order(ByteOrder.nativeOrder()), shape, type);
-        }
-        return inRowChunks(name, shape, info, type);
-    }
-
-    private NDArray widenBf16(String name, Shape shape, TensorInfo info) throws IOException {
-        return inRowChunks(name, shape, info, DataType.FLOAT32);
-    }
-
-    /** Builds a tensor from row chunks (needed beyond 2 GiB, and for bf16 widening). */
-    private NDArray inRowChunks(String name, Shape shape, TensorInfo info, DataType type) throws IOException {
+    /**
+     * Reads a tensor as {@code type}: FLOAT32/FLOAT16 arrays over the file's own bytes; for BF16 data either
+     * FLOAT32 (widened on the host) or, when the model is BF16, bf16 arrays reinterpreted from the raw bytes.
+     * Large tensors are read in row chunks of at most {@value #CHUNK_BYTES} bytes and concatenated.
+     */
+    private NDArray read(String name, Shape shape, TensorInfo info, DataType type) throws IOException {
         long rows = shape.dimension() == 0 ? 1 : shape.get(0);
         long rowElements = rows == 0 ? 0 : shape.size() / rows;
         int srcSize = info.dtype().byteSize();
-        int dstSize = type == DataType.FLOAT32 ? 4 : srcSize;
+        boolean widen = info.dtype() == TensorDType.BF16 && type == DataType.FLOAT32;
+        int dstSize = widen ? 4 : srcSize;
         long chunkRows = Math.max(1, CHUNK_BYTES / Math.max(1, rowElements * dstSize));
         NDList parts = new NDList();
         try {
@@ -105,23 +99,8 @@ public final class CheckpointTensorSource implements TensorSource {
                 long n = Math.min(chunkRows, rows - r);
                 long elements = n * rowElements;
                 ByteBuffer src = files.map(name, r * rowElements * srcSize, Math.toIntExact(elements * srcSize));
-                ByteBuffer dst;
-                if (info.dtype() == TensorDType.BF16) {
-                    dst = ByteBuffer.allocateDirect(Math.toIntExact(elements * 4)).order(ByteOrder.nativeOrder());
-                    Half.bf16ToF32(src.order(ByteOrder.LITTLE_ENDIAN), dst, elements);
-                    dst.rewind();
-                } else {
-                    dst = src.order(ByteOrder.nativeOrder());
-                }
                 Shape partShape = shape.dimension() == 0 ? shape : new Shape(n).addAll(shape.slice(1));
-                NDArray part = manager.create(dst, partShape, type);
-                if (info.dtype() == TensorDType.BF16) {
-                    // move the widened values into torch-owned memory so the direct buffer can be freed
-                    NDArray owned = part.duplicate();
-                    part.close();
-                    part = owned;
-                }
-                parts.add(part);
+                parts.add(part(src, partShape, elements, info.dtype(), type, widen));
             }
             if (parts.size() == 1) {
                 return parts.get(0);
@@ -130,8 +109,36 @@ public final class CheckpointTensorSource implements TensorSource {
             parts.close();
             return whole;
         } catch (ArithmeticException e) {
-            throw new ModelFormatException(files.fileOf(name), "tensor '" + name + "' row too large to read", e);
+            throw new ModelFormatException(files.fileOf(name), "tensor '" + name + "' has a row too large to read", e);
         }
+    }
+
+    private NDArray part(ByteBuffer src, Shape shape, long elements, TensorDType stored, DataType type, boolean widen) {
+        if (widen) {
+            ByteBuffer dst = ByteBuffer.allocateDirect(Math.toIntExact(elements * 4)).order(ByteOrder.nativeOrder());
+            Half.bf16ToF32(src.order(ByteOrder.LITTLE_ENDIAN), dst, elements);
+            dst.rewind();
+            return owned(manager.create(dst, shape, DataType.FLOAT32));
+        }
+        if (type == DataType.UINT8) {
+            // raw bf16 bytes [.., 2N] viewed as bf16 [.., N], then copied so torch owns the memory
+            Shape bytes = shape.dimension() == 0 ? new Shape(2)
+                    : shape.slice(0, shape.dimension() - 1).add(shape.get(shape.dimension() - 1) * 2);
+            try (NDArray raw = manager.create(src.order(ByteOrder.nativeOrder()), bytes, DataType.UINT8);
+                    NDArray view = target.ops().bf16FromBits(raw)) {
+                NDArray copy = view.duplicate();
+                return shape.dimension() == 0 ? copy.reshape(shape) : copy;
+            }
+        }
+        // an array over the (copy-on-write) mapping itself: no copy, pages load on first use
+        return manager.create(src.order(ByteOrder.nativeOrder()), shape, type);
+    }
+
+    /** Moves an array created over a Java direct buffer into torch-owned memory so the buffer can be freed. */
+    private static NDArray owned(NDArray overJavaBuffer) {
+        NDArray copy = overJavaBuffer.duplicate();
+        overJavaBuffer.close();
+        return copy;
     }
 
     private static String tail(String name) {

@@ -15,14 +15,14 @@ final class DecoderLayer extends SkeletonBlock {
     private final FeedForward mlp;
 
     DecoderLayer(Map<String, Parameter> registry, int index, ModelConfig c, DecoderSpec spec, RotaryEmbedding rope,
-            Constants f32) {
+            Constants f32, Kernels kernels) {
         super(registry);
         String p = "model.layers." + index + ".";
         inputNorm = addChildBlock("input_layernorm",
-                new Norm(registry, p + "input_layernorm", spec.norm(), c.normEps(), f32));
-        attention = addChildBlock("self_attn", new Attention(registry, p + "self_attn.", index, c, rope, f32));
+                new Norm(registry, p + "input_layernorm", spec.norm(), c.normEps(), f32, kernels));
+        attention = addChildBlock("self_attn", new Attention(registry, p + "self_attn.", index, c, rope, f32, kernels));
         postAttentionNorm = addChildBlock("post_attention_layernorm",
-                new Norm(registry, p + "post_attention_layernorm", spec.norm(), c.normEps(), f32));
+                new Norm(registry, p + "post_attention_layernorm", spec.norm(), c.normEps(), f32, kernels));
         mlp = addChildBlock("mlp", new FeedForward(registry, p + "mlp.", c, spec.mlp(), f32));
     }
 

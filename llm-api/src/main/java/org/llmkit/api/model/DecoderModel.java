@@ -22,6 +22,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.llmkit.api.LoraConfig;
 import org.llmkit.api.ModelConfig;
+import org.llmkit.api.Precision;
+import org.llmkit.api.tensor.TorchOps;
 
 /**
  * The one decoder skeleton every architecture shares, as a DJL block:
@@ -39,7 +41,7 @@ import org.llmkit.api.ModelConfig;
 public final class DecoderModel extends AbstractBlock {
     private final ModelConfig config;
     private final DecoderSpec spec;
-    private final DataType dataType;
+    private final Kernels kernels;
     private final Map<String, Parameter> params = new LinkedHashMap<>();
     private final Map<String, Shape> shapes;
     private final Parameter embedTokens;
@@ -58,23 +60,25 @@ public final class DecoderModel extends AbstractBlock {
      * @param config the config
      * @param spec the architecture's variant
      * @param manager owner of constants (weights are attached to it when set)
-     * @param dataType FLOAT32 or FLOAT16 (BF16 is handled by the loader)
+     * @param precision weight and activation type
+     * @param fused use torch's fused attention and RMSNorm kernels (the default) rather than composed DJL ops
      */
-    public DecoderModel(ModelConfig config, DecoderSpec spec, NDManager manager, DataType dataType) {
+    public DecoderModel(ModelConfig config, DecoderSpec spec, NDManager manager, Precision precision, boolean fused) {
         this.config = config;
         this.spec = spec;
-        this.dataType = dataType;
+        TorchOps ops = TorchOps.load();
+        this.kernels = new Kernels(ops, fused || precision == Precision.BF16, new TensorType(precision, ops));
         this.shapes = DecoderShapes.of(config, spec);
         f32 = new Constants(manager, DataType.FLOAT32);
-        rope = spec.positions() == DecoderSpec.Positions.ROTARY ? new RotaryEmbedding(config, manager, dataType) : null;
+        rope = spec.positions() == DecoderSpec.Positions.ROTARY ? new RotaryEmbedding(config, manager, kernels.type()) : null;
         embedTokens = declare("model.embed_tokens.weight", Parameter.Type.WEIGHT);
         embedPositions = spec.positions() == DecoderSpec.Positions.LEARNED
                 ? declare("model.embed_positions.weight", Parameter.Type.WEIGHT)
                 : null;
         for (int i = 0; i < config.numLayers(); i++) {
-            layers.add(addChildBlock("layer" + i, new DecoderLayer(params, i, config, spec, rope, f32)));
+            layers.add(addChildBlock("layer" + i, new DecoderLayer(params, i, config, spec, rope, f32, kernels)));
         }
-        finalNorm = addChildBlock("norm", new Norm(params, "model.norm", spec.norm(), config.normEps(), f32));
+        finalNorm = addChildBlock("norm", new Norm(params, "model.norm", spec.norm(), config.normEps(), f32, kernels));
         lmHead = config.tieWordEmbeddings() ? null : declare("lm_head.weight", Parameter.Type.WEIGHT);
     }
 
@@ -89,9 +93,19 @@ public final class DecoderModel extends AbstractBlock {
         return config;
     }
 
-    /** @return the activation and weight type */
-    public DataType dataType() {
-        return dataType;
+    /** @return the activation and weight type, with its casts */
+    public TensorType tensorType() {
+        return kernels.type();
+    }
+
+    /** @return whether attention and RMSNorm run torch's fused kernels */
+    public boolean fused() {
+        return kernels.fused();
+    }
+
+    /** Releases the TorchScript module behind the fused kernels (weights belong to the caller's manager). */
+    public void close() {
+        kernels.ops().close();
     }
 
     /** @return skeleton name to expected shape of every base parameter, in checkpoint order */
@@ -140,6 +154,8 @@ public final class DecoderModel extends AbstractBlock {
         } else {
             p.setArray(array);
         }
+        // DJL names a parameter's array after it; TorchScript calls would read a dotted name as a dict key
+        p.getArray().setName(null);
     }
 
     /**
@@ -261,7 +277,7 @@ public final class DecoderModel extends AbstractBlock {
         NDArray sin = null;
         NDArray pos = null;
         if (rope != null) {
-            NDArray[] cs = rope.cosSin(m, positions, dataType);
+            NDArray[] cs = rope.cosSin(m, positions, kernels.type());
             cos = cs[0];
             sin = cs[1];
         } else {
@@ -278,11 +294,17 @@ public final class DecoderModel extends AbstractBlock {
             }
             pos = m.create(flat, new Shape(b, t));
         }
-        NDArray full = AttentionMasks.build(m, b, t, past, keyValid, 0);
+        float lowest = kernels.type().lowest();
+        NDArray full = maskOfModelType(AttentionMasks.build(m, b, t, past, keyValid, 0, lowest));
         NDArray sliding = config.slidingWindow() > 0
-                ? AttentionMasks.build(m, b, t, past, keyValid, config.slidingWindow())
+                ? maskOfModelType(AttentionMasks.build(m, b, t, past, keyValid, config.slidingWindow(), lowest))
                 : null;
         return new ForwardContext(cos, sin, pos, full, sliding, cache, past);
+    }
+
+    // fused attention wants the mask in the query's type; the composed path adds it to float32 scores
+    private NDArray maskOfModelType(NDArray mask) {
+        return mask == null || !kernels.fused() ? mask : kernels.type().cast(mask);
     }
 
     /**

@@ -3,7 +3,6 @@ package org.llmkit.api.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -27,17 +26,17 @@ public final class KvCache implements AutoCloseable {
      * @param kvHeads KVH
      * @param capacity maximum number of positions
      * @param headDim D
-     * @param dataType the model's activation type
+     * @param type the model's activation type
      */
     public KvCache(NDManager manager, int layers, int batch, int kvHeads, int capacity, int headDim,
-            DataType dataType) {
+            TensorType type) {
         this.capacity = capacity;
         keys = new NDArray[layers];
         values = new NDArray[layers];
         Shape shape = new Shape(batch, kvHeads, capacity, headDim);
         for (int i = 0; i < layers; i++) {
-            keys[i] = manager.zeros(shape, dataType);
-            values[i] = manager.zeros(shape, dataType);
+            keys[i] = type.zeros(manager, shape);
+            values[i] = type.zeros(manager, shape);
         }
     }
 

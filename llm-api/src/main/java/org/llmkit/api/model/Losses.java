@@ -51,7 +51,7 @@ public final class Losses {
             }
         }
         ForwardContext ctx = model.context(m, positions, ragged ? valid : null, null, 0);
-        NDArray logits = model.logits(model.hidden(m.create(ids, new Shape(b, t)), ctx));
+        NDArray logits = model.tensorType().float32(model.logits(model.hidden(m.create(ids, new Shape(b, t)), ctx)));
         return crossEntropy(logits, m.create(targets, new Shape(b, t - 1)), m.create(weights, new Shape(b, t - 1)),
                 m.full(new Shape(), scored, DataType.FLOAT32));
     }
@@ -59,7 +59,7 @@ public final class Losses {
     /**
      * Weighted mean cross-entropy of shifted logits.
      *
-     * @param logits {@code [B,T,V]}
+     * @param logits {@code [B,T,V]} float32
      * @param targets {@code [B,T-1]} int64: the token each of the first T-1 positions should predict
      * @param weights {@code [B,T-1]} float32: 1 to score a position, 0 to skip it
      * @param count 0-dim float32: the sum of the weights
@@ -67,9 +67,6 @@ public final class Losses {
      */
     public static NDArray crossEntropy(NDArray logits, NDArray targets, NDArray weights, NDArray count) {
         NDArray shifted = logits.get(new NDIndex(":, :-1, :"));
-        if (shifted.getDataType() != DataType.FLOAT32) {
-            shifted = shifted.toType(DataType.FLOAT32, false);
-        }
         NDArray logProbs = shifted.logSoftmax(-1);
         NDArray picked = logProbs.gather(targets.expandDims(-1), -1).squeeze(-1);   // [B,T-1]
         return picked.mul(weights).sum().neg().div(count);

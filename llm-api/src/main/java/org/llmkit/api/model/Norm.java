@@ -17,14 +17,19 @@ final class Norm extends SkeletonBlock {
     private final Parameter bias;
     private final NDArray eps;
     private final float epsValue;
+    private final double epsExact;
+    private final Kernels kernels;
 
-    Norm(Map<String, Parameter> registry, String name, DecoderSpec.Norm kind, double eps, Constants f32) {
+    Norm(Map<String, Parameter> registry, String name, DecoderSpec.Norm kind, double eps, Constants f32,
+            Kernels kernels) {
         super(registry);
         this.kind = kind;
         weight = param(name + ".weight", Parameter.Type.GAMMA);
         bias = kind == DecoderSpec.Norm.LAYER ? param(name + ".bias", Parameter.Type.BETA) : null;
         this.eps = f32.of((float) eps);
         this.epsValue = (float) eps;
+        this.epsExact = eps;
+        this.kernels = kernels;
     }
 
     /**
@@ -37,6 +42,9 @@ final class Norm extends SkeletonBlock {
         if (kind == DecoderSpec.Norm.LAYER) {
             Shape last = new Shape(x.getShape().get(x.getShape().dimension() - 1));
             return LayerNorm.layerNorm(x, last, weight.getArray(), bias.getArray(), epsValue).singletonOrThrow();
+        }
+        if (kernels.fused()) {
+            return kernels.ops().rmsNorm(x, weight.getArray(), epsExact);
         }
         DataType type = x.getDataType();
         NDArray h = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);

@@ -2,7 +2,6 @@ package org.llmkit.api.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.llmkit.api.ModelConfig;
 
@@ -19,7 +18,7 @@ final class RotaryEmbedding {
     private final int headDim;
     private final NDArray rotateHalf;
 
-    RotaryEmbedding(ModelConfig c, NDManager manager, DataType dataType) {
+    RotaryEmbedding(ModelConfig c, NDManager manager, TensorType type) {
         headDim = c.headDim();
         invFreq = c.ropeScaling().inverseFrequencies(c.ropeTheta(), headDim);
         float[] r = new float[headDim * headDim];
@@ -29,7 +28,7 @@ final class RotaryEmbedding {
             r[j * headDim + j + half] = 1f;
         }
         NDArray rf = manager.create(r, new Shape(headDim, headDim));
-        rotateHalf = dataType == DataType.FLOAT32 ? rf : rf.toType(dataType, false);
+        rotateHalf = type.cast(rf);
     }
 
     /**
@@ -37,10 +36,10 @@ final class RotaryEmbedding {
      *
      * @param m manager for the result
      * @param positions [B][T] absolute positions
-     * @param dataType the activation type
+     * @param type the activation type
      * @return {@code {cos, sin}}, each {@code [B,1,T,D]}
      */
-    NDArray[] cosSin(NDManager m, int[][] positions, DataType dataType) {
+    NDArray[] cosSin(NDManager m, int[][] positions, TensorType type) {
         int b = positions.length;
         int t = positions[0].length;
         int half = headDim / 2;
@@ -62,13 +61,7 @@ final class RotaryEmbedding {
             }
         }
         Shape shape = new Shape(b, 1, t, headDim);
-        NDArray c = m.create(cos, shape);
-        NDArray s = m.create(sin, shape);
-        if (dataType != DataType.FLOAT32) {
-            c = c.toType(dataType, false);
-            s = s.toType(dataType, false);
-        }
-        return new NDArray[] {c, s};
+        return new NDArray[] {type.cast(m.create(cos, shape)), type.cast(m.create(sin, shape))};
     }
 
     /**

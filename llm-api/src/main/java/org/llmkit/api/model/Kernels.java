@@ -1,0 +1,14 @@
+package org.llmkit.api.model;
+
+import org.llmkit.api.tensor.TorchOps;
+
+/**
+ * Which implementation the hot ops use: torch's fused kernels through TorchScript ({@code fused}:
+ * scaled-dot-product attention, RMSNorm) or the same math composed from DJL ops (the slow twin, kept
+ * to check the fast path against). BF16 always uses the fused kernels.
+ *
+ * @param ops torch's own ops
+ * @param fused whether attention and RMSNorm use the fused kernels
+ * @param type the model's tensor type
+ */
+record Kernels(TorchOps ops, boolean fused, TensorType type) { }

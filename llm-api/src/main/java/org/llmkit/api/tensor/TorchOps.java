@@ -1,0 +1,315 @@
+package org.llmkit.api.tensor;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * PyTorch operators that DJL 0.36 lacks or cannot reach, called through one TorchScript module
+ * written by {@link TorchScriptArchive}: bfloat16 casts, fused scaled-dot-product attention and
+ * HF-exact RMSNorm.
+ *
+ * <p><b>bfloat16.</b> DJL's native dtype mapping knows only codes 0-8, so creating a {@code
+ * BFLOAT16} array through DJL ({@code toType}, {@code zeros}, {@code create}) aborts the JVM.
+ * {@link #toBFloat16} and {@link #bf16FromBits} create bf16 tensors inside libtorch instead;
+ * DJL labels them {@link DataType#UNKNOWN}. On those arrays {@code matMul}, {@code add}, {@code
+ * Linear.linear} and {@code toType(FLOAT32)} work; never call {@code toType(BFLOAT16)} or read
+ * them with {@code toFloatArray()} (convert with {@link #toFloat32} first).
+ *
+ * <p><b>Autograd.</b> Every method runs the TorchScript method outside inference mode ({@code
+ * IValueUtils.forward(block, inputs, true)}, the method chosen by an input named {@code
+ * module_method:<name>}), so inside a {@code GradientCollector} gradients flow back to the
+ * inputs. Scalars travel as 0-dim float64 tensors that the script reads with {@code float()}
+ * at once, so autograd never keeps them.
+ *
+ * <p><b>Memory.</b> Results belong to the manager of the first array argument, like DJL ops.
+ * The module belongs to this object; {@link #close()} frees it. Instances are thread-safe: the
+ * module is never mutated after loading.
+ */
+public final class TorchOps implements AutoCloseable {
+
+    private final NDManager manager;
+    private final PtSymbolBlock module;
+    // one 0-dim marker per method: IValueUtils reads the method from its name and skips it
+    private final Map<String, NDArray> methodMarkers = new HashMap<>();
+    private volatile boolean closed;
+
+    private TorchOps(NDManager manager, PtSymbolBlock module) {
+        this.manager = manager;
+        this.module = module;
+        for (String method : TorchOpsSource.METHODS) {
+            NDArray marker = manager.create(0f);
+            marker.setName("module_method:" + method);
+            methodMarkers.put(method, marker);
+        }
+    }
+
+    /**
+     * Loads the operator module into libtorch, on the CPU, with the PyTorch engine.
+     *
+     * <p>The archive is built in memory and handed to libtorch as a stream: no file is written
+     * and nothing is downloaded.
+     *
+     * @return the loaded operators; close them when done
+     * @throws IllegalStateException if the PyTorch engine is not available or libtorch rejects
+     *     the module
+     */
+    public static TorchOps load() {
+        Engine engine = Engine.getEngine("PyTorch");
+        NDManager manager = engine.newBaseManager();
+        if (!(manager instanceof PtNDManager)) {
+            manager.close();
+            throw new IllegalStateException(
+                    "TorchOps needs DJL's PyTorch engine, found manager "
+                            + manager.getClass().getName());
+        }
+        byte[] archive = TorchOpsSource.archive().toBytes();
+        try {
+            PtSymbolBlock module =
+                    JniUtils.loadModule(
+                            (PtNDManager) manager, new ByteArrayInputStream(archive), false, false);
+            return new TorchOps(manager, module);
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw new IllegalStateException(
+                    "libtorch did not load the TorchOps module (" + archive.length + " bytes)", e);
+        }
+    }
+
+    /**
+     * Casts a floating-point array to bfloat16 with round-to-nearest-even, keeping autograd.
+     *
+     * @param x any floating-point array, shape {@code [...]}
+     * @return a bf16 array of the same shape, labelled {@link DataType#UNKNOWN} by DJL
+     */
+    public NDArray toBFloat16(NDArray x) {
+        return call(TorchOpsSource.TO_BF16, x);
+    }
+
+    /**
+     * Casts an array (typically bf16 from {@link #toBFloat16}) to float32, keeping autograd.
+     *
+     * @param x an array of any numeric dtype, shape {@code [...]}
+     * @return a float32 array of the same shape
+     */
+    public NDArray toFloat32(NDArray x) {
+        return call(TorchOpsSource.TO_F32, x);
+    }
+
+    /**
+     * Reinterprets raw bfloat16 bits as a bf16 array without copying, for loading BF16
+     * safetensors data.
+     *
+     * <p>DJL cannot create {@code INT16} arrays either (its native dtype mapping stops at code
+     * 8), so the bits come as {@code UINT8} bytes in little-endian order, shape {@code [..., 2N]}
+     * giving {@code [..., N]}, or as {@code FLOAT16} holding the bf16 bit patterns, shape {@code
+     * [..., N]} giving {@code [..., N]}. The result shares storage with {@code bits} (keep
+     * {@code bits} open while it lives) when {@code bits} is contiguous and starts at the
+     * beginning of its storage, as an array created over a {@code ByteBuffer} does; any other
+     * input (a slice, a transposed view) is copied first. Not differentiable.
+     *
+     * @param bits the raw bits, {@code UINT8} or {@code FLOAT16}
+     * @return the bf16 view, labelled {@link DataType#UNKNOWN} by DJL
+     * @throws IllegalArgumentException if {@code bits} has another dtype or an odd number of
+     *     bytes in its last dimension
+     */
+    public NDArray bf16FromBits(NDArray bits) {
+        DataType type = bits.getDataType();
+        if (type != DataType.UINT8 && type != DataType.FLOAT16) {
+            throw new IllegalArgumentException(
+                    "bf16FromBits expects UINT8 bytes or FLOAT16 bit patterns, found "
+                            + type
+                            + "; create the array over the raw bytes with DataType.UINT8");
+        }
+        Shape shape = bits.getShape();
+        if (shape.dimension() == 0
+                || (type == DataType.UINT8 && shape.get(shape.dimension() - 1) % 2 != 0)) {
+            throw new IllegalArgumentException(
+                    "bf16FromBits needs an even number of bytes in the last dimension, found shape "
+                            + shape);
+        }
+        return call(TorchOpsSource.BF16_FROM_BITS, bits);
+    }
+
+    /**
+     * Fused {@code torch.nn.functional.scaled_dot_product_attention} without dropout:
+     * {@code softmax(q k^T * scale + mask) v}, differentiable.
+     *
+     * <p>Shapes: q {@code [B, H, T, D]}, k and v {@code [B, KVH, S, D]}, mask broadcastable to
+     * {@code [B, H, T, S]}, result {@code [B, H, T, D]}. With {@code enableGqa}, {@code H} must
+     * be a multiple of {@code KVH} and each group of {@code H / KVH} query heads reads one
+     * key/value head (torch 2.5+); without it, {@code KVH} must equal {@code H}.
+     *
+     * @param q the queries
+     * @param k the keys
+     * @param v the values
+     * @param additiveMask a float mask added to the scores ({@code -inf} or a large negative
+     *     number hides a position), or {@code null} for none
+     * @param scale the factor applied to {@code q k^T}, usually {@code 1 / sqrt(D)}
+     * @param enableGqa whether k and v may have fewer heads than q
+     * @return the attention output, in q's manager
+     * @throws IllegalArgumentException if the ranks or head counts do not fit
+     */
+    public NDArray scaledDotProductAttention(
+            NDArray q,
+            NDArray k,
+            NDArray v,
+            NDArray additiveMask,
+            double scale,
+            boolean enableGqa) {
+        checkAttentionShapes(q, k, v, enableGqa);
+        String method;
+        if (additiveMask == null) {
+            method = enableGqa ? TorchOpsSource.SDPA_GQA : TorchOpsSource.SDPA;
+        } else {
+            method = enableGqa ? TorchOpsSource.SDPA_MASK_GQA : TorchOpsSource.SDPA_MASK;
+        }
+        try (NDArray scaleArray = q.getManager().create(scale)) {
+            return additiveMask == null
+                    ? call(method, q, k, v, scaleArray)
+                    : call(method, q, k, v, additiveMask, scaleArray);
+        }
+    }
+
+    /**
+     * HF {@code LlamaRMSNorm}, op for op: {@code h = x.to(float32); h = h * rsqrt(mean(h^2, -1,
+     * keepdim) + eps); return weight * h.to(x.dtype)}. Differentiable.
+     *
+     * @param x the input, shape {@code [..., C]}, any floating dtype
+     * @param weight the scale, shape {@code [C]}
+     * @param eps added to the mean square, e.g. {@code 1e-6}; used as a double
+     * @return the normalized input, dtype by torch's promotion of weight and x's dtype
+     * @throws IllegalArgumentException if weight is not one-dimensional of x's last size
+     */
+    public NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
+        Shape xs = x.getShape();
+        Shape ws = weight.getShape();
+        if (xs.dimension() == 0 || ws.dimension() != 1 || ws.get(0) != xs.get(xs.dimension() - 1)) {
+            throw new IllegalArgumentException(
+                    "rmsNorm needs weight [C] matching x [..., C], found x "
+                            + xs
+                            + " and weight "
+                            + ws);
+        }
+        try (NDArray epsArray = x.getManager().create(eps)) {
+            return call(TorchOpsSource.RMS_NORM, x, weight, epsArray);
+        }
+    }
+
+    /**
+     * Draws indices from each row of a probability array without replacement
+     * ({@code torch.multinomial(probs, numSamples, replacement=False)}), using libtorch's
+     * global generator: seed it with {@code Engine.getInstance().setRandomSeed(seed)} for
+     * repeatable draws. Not differentiable.
+     *
+     * @param probs non-negative weights, shape {@code [N]} or {@code [B, N]}; rows need not sum
+     *     to one
+     * @param numSamples how many indices to draw per row, at most {@code N}
+     * @return INT64 indices, shape {@code [numSamples]} or {@code [B, numSamples]}
+     * @throws IllegalArgumentException if numSamples is not in {@code [1, N]}
+     */
+    public NDArray multinomial(NDArray probs, int numSamples) {
+        Shape shape = probs.getShape();
+        if (shape.dimension() < 1 || shape.dimension() > 2) {
+            throw new IllegalArgumentException(
+                    "multinomial needs probs of shape [N] or [B, N], found " + shape);
+        }
+        long n = shape.get(shape.dimension() - 1);
+        if (numSamples < 1 || numSamples > n) {
+            throw new IllegalArgumentException(
+                    "numSamples must be in [1, " + n + "] without replacement, found " + numSamples);
+        }
+        try (NDArray count = probs.getManager().create((long) numSamples)) {
+            return call(TorchOpsSource.MULTINOMIAL, probs, count);
+        }
+    }
+
+    /**
+     * Whether {@link #close()} has been called.
+     *
+     * @return true once closed
+     */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Frees the TorchScript module and the arrays this object owns. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        module.close();
+        manager.close();
+    }
+
+    private NDArray call(String method, NDArray... inputs) {
+        if (closed) {
+            throw new IllegalStateException(
+                    "TorchOps is closed; cannot run " + method + ", load a new one");
+        }
+        NDList list = new NDList(inputs.length + 1);
+        for (NDArray input : inputs) {
+            list.add(unnamed(input, inputs[0].getManager()));
+        }
+        list.add(methodMarkers.get(method)); // last: the result manager is the first input's
+        NDList result = IValueUtils.forward(module, list, true);
+        return result.singletonOrThrow();
+    }
+
+    /**
+     * DJL turns named inputs into TorchScript dicts, lists or tuples (a name with a dot becomes a
+     * {@code Dict[str, Tensor]}), so a named array (e.g. a parameter's) is passed as an unnamed view that
+     * lives in the call's manager.
+     */
+    private static NDArray unnamed(NDArray input, NDManager callManager) {
+        if (input.getName() == null) {
+            return input;
+        }
+        NDArray view = input.reshape(input.getShape());
+        view.attach(callManager);
+        return view;
+    }
+
+    private static void checkAttentionShapes(NDArray q, NDArray k, NDArray v, boolean gqa) {
+        Shape qs = q.getShape();
+        Shape ks = k.getShape();
+        Shape vs = v.getShape();
+        if (qs.dimension() != 4 || ks.dimension() != 4 || vs.dimension() != 4) {
+            throw new IllegalArgumentException(
+                    "attention needs q [B,H,T,D], k and v [B,KVH,S,D], found q "
+                            + qs
+                            + ", k "
+                            + ks
+                            + ", v "
+                            + vs);
+        }
+        long heads = qs.get(1);
+        long kvHeads = ks.get(1);
+        boolean headsFit = gqa ? kvHeads > 0 && heads % kvHeads == 0 : heads == kvHeads;
+        if (!headsFit) {
+            throw new IllegalArgumentException(
+                    "query heads ("
+                            + heads
+                            + ") must "
+                            + (gqa ? "be a multiple of" : "equal")
+                            + " key/value heads ("
+                            + kvHeads
+                            + ")"
+                            + (gqa ? "" : "; pass enableGqa=true for grouped-query attention"));
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package org.llmkit.api.tensor;
+
+import java.util.List;
+
+/**
+ * The TorchScript methods behind {@link TorchOps}, in the dialect libtorch's importer reads
+ * (the one {@code torch.jit.save} prints): dtypes are integer {@code ScalarType} codes
+ * (6 = float32, 15 = bfloat16), {@code torch.bfloat16} and {@code torch.nn.functional} do not
+ * resolve, and only tensors can be passed in from DJL, so scalars arrive as 0-dim tensors and
+ * each optional argument gets its own method.
+ */
+final class TorchOpsSource {
+
+    /** The module's class name inside {@code __torch__}. */
+    static final String CLASS_NAME = "LlmkitTorchOps";
+
+    static final String TO_BF16 = "to_bf16";
+    static final String TO_F32 = "to_f32";
+    static final String BF16_FROM_BITS = "bf16_from_bits";
+    static final String SDPA = "sdpa";
+    static final String SDPA_GQA = "sdpa_gqa";
+    static final String SDPA_MASK = "sdpa_mask";
+    static final String SDPA_MASK_GQA = "sdpa_mask_gqa";
+    static final String RMS_NORM = "rms_norm";
+    static final String MULTINOMIAL = "multinomial";
+
+    /** Every method name, in source order. */
+    static final List<String> METHODS =
+            List.of(
+                    TO_BF16,
+                    TO_F32,
+                    BF16_FROM_BITS,
+                    SDPA,
+                    SDPA_GQA,
+                    SDPA_MASK,
+                    SDPA_MASK_GQA,
+                    RMS_NORM,
+                    MULTINOMIAL);
+
+    private TorchOpsSource() {}
+
+    /** Returns the archive holding every method in {@link #METHODS}. */
+    static TorchScriptArchive archive() {
+        return TorchScriptArchive.of(
+                CLASS_NAME,
+                List.of(
+                        """
+                        def to_bf16(self, x: Tensor) -> Tensor:
+                            return torch.to(x, 15)
+                        """,
+                        """
+                        def to_f32(self, x: Tensor) -> Tensor:
+                            return torch.to(x, 6)
+                        """,
+                        // aten::view.dtype is not reachable from TorchScript source (only
+                        // view(size) resolves), so alias the storage with set_: no copy. set_
+                        // misreads a source that starts inside its storage (it asked libtorch
+                        // to grow a 12-byte storage for a 6-byte row), so such input is copied.
+                        """
+                        def bf16_from_bits(self, x: Tensor) -> Tensor:
+                            itemsize = x.element_size()
+                            if not x.is_contiguous() or x.storage_offset() != 0:
+                                x = torch.clone(x, memory_format=0)
+                            shape = x.size()
+                            if (shape[-1] * itemsize) % 2 != 0:
+                                ops.prim.RaiseException("bf16 bits need an even number of bytes in the last dimension, found " + str(shape[-1] * itemsize), "builtins.ValueError")
+                            shape[-1] = shape[-1] * itemsize // 2
+                            out = torch.empty([0], dtype=15)
+                            return torch.set_(out, x, 0, shape)
+                        """,
+                        sdpa(SDPA, false, false),
+                        sdpa(SDPA_GQA, false, true),
+                        sdpa(SDPA_MASK, true, false),
+                        sdpa(SDPA_MASK_GQA, true, true),
+                        // HF LlamaRMSNorm, op for op
+                        """
+                        def rms_norm(self, x: Tensor, weight: Tensor, eps: Tensor) -> Tensor:
+                            input_dtype = x.dtype
+                            h = torch.to(x, 6)
+                            variance = torch.mean(torch.pow(h, 2), [-1], True)
+                            h = torch.mul(h, torch.rsqrt(torch.add(variance, float(eps))))
+                            return torch.mul(weight, torch.to(h, input_dtype))
+                        """,
+                        """
+                        def multinomial(self, probs: Tensor, num_samples: Tensor) -> Tensor:
+                            return torch.multinomial(probs, int(num_samples), False)
+                        """));
+    }
+
+    private static String sdpa(String name, boolean masked, boolean gqa) {
+        String maskParam = masked ? ", mask: Tensor" : "";
+        String maskArg = masked ? "mask" : "None";
+        String gqaArg = gqa ? "True" : "False";
+        return "def "
+                + name
+                + "(self, q: Tensor, k: Tensor, v: Tensor"
+                + maskParam
+                + ", scale: Tensor) -> Tensor:\n"
+                + "    return torch.scaled_dot_product_attention(q, k, v, "
+                + maskArg
+                + ", 0., False, scale=float(scale), enable_gqa="
+                + gqaArg
+                + ")\n";
+    }
+}

@@ -1,0 +1,200 @@
+package org.llmkit.api.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Fused torch ops against their composed DJL twins: values and gradients. */
+class TorchOpsMatchesComposedOpsTest {
+
+    private static final float SCALE = 0.3f; // not 1/sqrt(D), so a wrong default would show
+    private static final float EPS = 1e-6f;
+
+    private static TorchOps ops;
+
+    @BeforeAll
+    static void load() {
+        ops = TorchOps.load();
+    }
+
+    @AfterAll
+    static void close() {
+        ops.close();
+    }
+
+    private static float maxAbsDiff(NDArray a, NDArray b) {
+        return a.sub(b).abs().max().getFloat();
+    }
+
+    @Test
+    void sdpaMatchesComposedAttentionWithoutMask() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            m.getEngine().setRandomSeed(1);
+            NDArray q = m.randomNormal(new Shape(2, 4, 5, 8)); // [B, H, T, D]
+            NDArray k = m.randomNormal(new Shape(2, 4, 7, 8)); // [B, H, S, D]
+            NDArray v = m.randomNormal(new Shape(2, 4, 7, 8));
+
+            NDArray fused = ops.scaledDotProductAttention(q, k, v, null, SCALE, false);
+
+            assertThat(fused.getShape()).isEqualTo(new Shape(2, 4, 5, 8));
+            assertThat(maxAbsDiff(fused, Composed.attention(q, k, v, null, SCALE)))
+                    .isLessThanOrEqualTo(1e-5f);
+        }
+    }
+
+    @Test
+    void sdpaMatchesComposedAttentionWithGqaAndCausalMask() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            m.getEngine().setRandomSeed(2);
+            NDArray q = m.randomNormal(new Shape(2, 6, 5, 8)); // [B, H=6, T, D]
+            NDArray k = m.randomNormal(new Shape(2, 2, 5, 8)); // [B, KVH=2, S=T, D]
+            NDArray v = m.randomNormal(new Shape(2, 2, 5, 8));
+            NDArray mask = Composed.causalMask(m, 5); // [T, S]
+
+            NDArray fused = ops.scaledDotProductAttention(q, k, v, mask, SCALE, true);
+            NDArray composed = Composed.attention(q, k, v, mask, SCALE);
+
+            assertThat(maxAbsDiff(fused, composed)).isLessThanOrEqualTo(1e-5f);
+            // position 0 attends only to itself: its output is v[:, kv head, 0]
+            assertThat(maxAbsDiff(fused.get(":, 0, 0"), v.get(":, 0, 0")))
+                    .isLessThanOrEqualTo(1e-6f);
+        }
+    }
+
+    @Test
+    void sdpaRejectsHeadCountsThatDoNotGroup() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            NDArray q = m.zeros(new Shape(1, 6, 1, 8));
+            NDArray k = m.zeros(new Shape(1, 4, 3, 8));
+            assertThatThrownBy(() -> ops.scaledDotProductAttention(q, k, k, null, 1, true))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("query heads (6) must be a multiple of key/value heads (4)");
+            assertThatThrownBy(() -> ops.scaledDotProductAttention(q, k, k, null, 1, false))
+                    .hasMessageContaining("enableGqa=true");
+        }
+    }
+
+    @Test
+    void rmsNormMatchesComposedHfFormula() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            m.getEngine().setRandomSeed(3);
+            NDArray x = m.randomNormal(new Shape(3, 4, 16)).mul(m.full(new Shape(), 3f));
+            NDArray weight = m.randomNormal(new Shape(16));
+
+            NDArray fused = ops.rmsNorm(x, weight, EPS);
+
+            assertThat(fused.getDataType()).isEqualTo(DataType.FLOAT32);
+            assertThat(maxAbsDiff(fused, Composed.rmsNorm(x, weight, EPS)))
+                    .isLessThanOrEqualTo(1e-6f);
+        }
+    }
+
+    @Test
+    void rmsNormOnBf16InputCastsBackBeforeTheWeightLikeHf() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            m.getEngine().setRandomSeed(4);
+            NDArray x = ops.toBFloat16(m.randomNormal(new Shape(4, 16)));
+            NDArray weight = m.randomNormal(new Shape(16)); // float32 weight: promotes to f32
+
+            NDArray fused = ops.rmsNorm(x, weight, EPS);
+            // HF: weight * h.to(bf16), h computed in float32
+            NDArray normalized = Composed.rmsNorm(ops.toFloat32(x), m.ones(new Shape(16)), EPS);
+            NDArray expected = weight.mul(ops.toFloat32(ops.toBFloat16(normalized)));
+
+            assertThat(fused.getDataType()).isEqualTo(DataType.FLOAT32);
+            assertThat(maxAbsDiff(fused, expected)).isLessThanOrEqualTo(1e-6f);
+        }
+    }
+
+    @Test
+    void sdpaGradientsMatchComposedGradients() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            m.getEngine().setRandomSeed(5);
+            Shape qShape = new Shape(1, 6, 4, 8);
+            Shape kvShape = new Shape(1, 2, 4, 8);
+            NDArray mask = Composed.causalMask(m, 4);
+            NDArray probe = m.randomNormal(qShape); // d loss / d output
+            NDArray[] fused = attentionGradients(m, qShape, kvShape, probe, true, mask);
+            NDArray[] composed = attentionGradients(m, qShape, kvShape, probe, false, mask);
+
+            for (int i = 0; i < 3; i++) {
+                assertThat(fused[i].abs().sum().getFloat()).as("grad %d is not zero", i).isPositive();
+                assertThat(maxAbsDiff(fused[i], composed[i]))
+                        .as("gradient of input %d", i)
+                        .isLessThanOrEqualTo(1e-5f);
+            }
+        }
+    }
+
+    private static NDArray[] attentionGradients(
+            NDManager m, Shape qShape, Shape kvShape, NDArray probe, boolean fused, NDArray mask) {
+        m.getEngine().setRandomSeed(6); // same q, k, v for both runs
+        NDArray q = m.randomNormal(qShape);
+        NDArray k = m.randomNormal(kvShape);
+        NDArray v = m.randomNormal(kvShape);
+        for (NDArray a : new NDArray[] {q, k, v}) {
+            a.setRequiresGradient(true);
+        }
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray out =
+                    fused
+                            ? ops.scaledDotProductAttention(q, k, v, mask, SCALE, true)
+                            : Composed.attention(q, k, v, mask, SCALE);
+            collector.backward(out.mul(probe).sum());
+        }
+        return new NDArray[] {q.getGradient(), k.getGradient(), v.getGradient()};
+    }
+
+    @Test
+    void rmsNormGradientsMatchComposedGradients() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            m.getEngine().setRandomSeed(7);
+            NDArray probe = m.randomNormal(new Shape(3, 16));
+            NDArray[] fused = rmsNormGradients(m, probe, true);
+            NDArray[] composed = rmsNormGradients(m, probe, false);
+
+            for (int i = 0; i < 2; i++) {
+                assertThat(fused[i].abs().sum().getFloat()).isPositive();
+                assertThat(maxAbsDiff(fused[i], composed[i]))
+                        .as("gradient of input %d", i)
+                        .isLessThanOrEqualTo(1e-5f);
+            }
+        }
+    }
+
+    private static NDArray[] rmsNormGradients(NDManager m, NDArray probe, boolean fused) {
+        m.getEngine().setRandomSeed(8);
+        NDArray x = m.randomNormal(new Shape(3, 16));
+        NDArray weight = m.randomNormal(new Shape(16));
+        x.setRequiresGradient(true);
+        weight.setRequiresGradient(true);
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray out = fused ? ops.rmsNorm(x, weight, EPS) : Composed.rmsNorm(x, weight, EPS);
+            collector.backward(out.mul(probe).sum());
+        }
+        return new NDArray[] {x.getGradient(), weight.getGradient()};
+    }
+
+    @Test
+    void gradientsFlowThroughBf16Casts() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            NDArray x = m.create(new float[] {1f, 2f, 3f});
+            x.setRequiresGradient(true);
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray y = ops.toFloat32(ops.toBFloat16(x));
+                collector.backward(y.mul(m.create(new float[] {1f, 2f, 4f})).sum());
+            }
+            assertThat(x.getGradient().toFloatArray()).containsExactly(1f, 2f, 4f);
+        }
+    }
+}
