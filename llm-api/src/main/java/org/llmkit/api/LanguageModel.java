@@ -17,6 +17,7 @@ import org.llmkit.api.generate.Generator;
 import org.llmkit.api.model.DecoderModel;
 import org.llmkit.api.model.ForwardContext;
 import org.llmkit.api.model.Losses;
+import org.llmkit.api.model.NoGradient;
 
 /**
  * A decoder-only language model loaded from a HuggingFace folder (or created with random weights),
@@ -148,7 +149,7 @@ public final class LanguageModel implements AutoCloseable {
      */
     public float[][] logits(int[] ids) {
         checkIds(ids, "ids");
-        try (NDManager m = manager.newSubManager()) {
+        try (NoGradient g = NoGradient.scope(); NDManager m = manager.newSubManager()) {
             NDArray out = forward(m, new int[][] {ids});
             float[] flat = out.toFloatArray();
             int v = config().vocabSize();
@@ -189,7 +190,7 @@ public final class LanguageModel implements AutoCloseable {
                 valid[i][pad + j] = true;
             }
         }
-        try (NDManager m = manager.newSubManager()) {
+        try (NoGradient g = NoGradient.scope(); NDManager m = manager.newSubManager()) {
             ForwardContext ctx = model.context(m, positions, valid, null, 0);
             NDArray hidden = model.hidden(m.create(flat, new Shape(b, longest)), ctx)
                     .get(new ai.djl.ndarray.index.NDIndex(":, -1, :"));
@@ -222,7 +223,7 @@ public final class LanguageModel implements AutoCloseable {
                         + " token(s); the loss needs at least 2 (one input, one target)");
             }
         }
-        try (NDManager m = manager.newSubManager()) {
+        try (NoGradient g = NoGradient.scope(); NDManager m = manager.newSubManager()) {
             return Losses.causalLm(m, model, batch).getFloat();
         }
     }
@@ -359,7 +360,9 @@ public final class LanguageModel implements AutoCloseable {
 
     List<GenerationResult> runGeneration(List<int[]> prompts, Generator.Request request,
             Generator.PieceListener listener) {
-        return Generator.generate(model, manager, prompts, request, listener);
+        try (NoGradient g = NoGradient.scope()) {
+            return Generator.generate(model, manager, prompts, request, listener);
+        }
     }
 
     void checkIds(int[] ids, String what) {

@@ -35,10 +35,10 @@ final class Attention extends SkeletonBlock {
             Constants f32, Kernels kernels) {
         super(registry);
         this.layer = layer;
-        q = addChildBlock("q_proj", new Projection(registry, prefix + "q_proj", c.qkvBias()));
-        k = addChildBlock("k_proj", new Projection(registry, prefix + "k_proj", c.qkvBias()));
-        v = addChildBlock("v_proj", new Projection(registry, prefix + "v_proj", c.qkvBias()));
-        o = addChildBlock("o_proj", new Projection(registry, prefix + "o_proj", c.outputBias()));
+        q = addChildBlock("q_proj", new Projection(registry, prefix + "q_proj", c.qkvBias(), kernels));
+        k = addChildBlock("k_proj", new Projection(registry, prefix + "k_proj", c.qkvBias(), kernels));
+        v = addChildBlock("v_proj", new Projection(registry, prefix + "v_proj", c.qkvBias(), kernels));
+        o = addChildBlock("o_proj", new Projection(registry, prefix + "o_proj", c.outputBias(), kernels));
         heads = c.numHeads();
         kvHeads = c.numKvHeads();
         headDim = c.headDim();
@@ -63,9 +63,9 @@ final class Attention extends SkeletonBlock {
         long b = s.get(0);
         long t = s.get(1);
         int g = heads / kvHeads;
-        NDArray qs = q.apply(x).reshape(b, t, heads, headDim).transpose(0, 2, 1, 3);   // [B,H,T,D]
-        NDArray ks = k.apply(x).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3); // [B,KVH,T,D]
-        NDArray vs = v.apply(x).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3); // [B,KVH,T,D]
+        NDArray qs = q.apply(x, ctx).reshape(b, t, heads, headDim).transpose(0, 2, 1, 3);   // [B,H,T,D]
+        NDArray ks = k.apply(x, ctx).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3); // [B,KVH,T,D]
+        NDArray vs = v.apply(x, ctx).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3); // [B,KVH,T,D]
         if (rope != null) {
             qs = rope.apply(qs, ctx.cos, ctx.sin);
             ks = rope.apply(ks, ctx.cos, ctx.sin);
@@ -80,7 +80,7 @@ final class Attention extends SkeletonBlock {
                 ? kernels.ops().scaledDotProductAttention(qs, ks, vs, mask, scaleValue, heads != kvHeads)
                 : composed(qs, ks, vs, mask, b, t, g);                                  // [B,H,T,D]
         NDArray out = attended.transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim); // [B,T,H*D]
-        return o.apply(out);
+        return o.apply(out, ctx);
     }
 
     /** The slow twin of fused SDPA: grouped matmuls, float32 softmax. Returns {@code [B,H,T,D]}. */

@@ -23,7 +23,7 @@ final class DecoderLayer extends SkeletonBlock {
         attention = addChildBlock("self_attn", new Attention(registry, p + "self_attn.", index, c, rope, f32, kernels));
         postAttentionNorm = addChildBlock("post_attention_layernorm",
                 new Norm(registry, p + "post_attention_layernorm", spec.norm(), c.normEps(), f32, kernels));
-        mlp = addChildBlock("mlp", new FeedForward(registry, p + "mlp.", c, spec.mlp(), f32));
+        mlp = addChildBlock("mlp", new FeedForward(registry, p + "mlp.", c, spec.mlp(), f32, kernels));
     }
 
     List<Projection> projections() {
@@ -34,6 +34,6 @@ final class DecoderLayer extends SkeletonBlock {
 
     NDArray apply(NDArray x, ForwardContext ctx) {
         NDArray h = x.add(attention.apply(inputNorm.apply(x), ctx));
-        return h.add(mlp.apply(postAttentionNorm.apply(h)));
+        return h.add(mlp.apply(postAttentionNorm.apply(h), ctx));
     }
 }

@@ -10,6 +10,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
@@ -53,6 +54,7 @@ public final class DecoderModel extends AbstractBlock {
     private final Constants f32;
     private final Map<String, Shape> adapterShapes = new LinkedHashMap<>();
     private LoraConfig lora;
+    private ScriptedLayers scripted;
 
     /**
      * Builds an empty skeleton (parameters declared, no arrays yet).
@@ -103,9 +105,25 @@ public final class DecoderModel extends AbstractBlock {
         return kernels.fused();
     }
 
-    /** Releases the TorchScript module behind the fused kernels (weights belong to the caller's manager). */
-    public void close() {
+    /** Releases the TorchScript modules behind the fused kernels (weights belong to the caller's manager). */
+    public synchronized void close() {
+        invalidateScript();
         kernels.ops().close();
+    }
+
+    // the scripted layers hold the parameter arrays and the adapter layout of the moment they were built
+    private synchronized void invalidateScript() {
+        if (scripted != null) {
+            scripted.close();
+            scripted = null;
+        }
+    }
+
+    private synchronized ScriptedLayers scripted() {
+        if (scripted == null) {
+            scripted = new ScriptedLayers(config, spec, kernels.type().precision(), lora, params);
+        }
+        return scripted;
     }
 
     /** @return skeleton name to expected shape of every base parameter, in checkpoint order */
@@ -133,6 +151,7 @@ public final class DecoderModel extends AbstractBlock {
      * @throws IllegalArgumentException naming the tensor, the expected and the found shape
      */
     public void setWeight(String name, NDArray array) {
+        invalidateScript();
         Parameter p = params.get(name);
         if (p == null) {
             throw new IllegalArgumentException("the model has no parameter '" + name + "'");
@@ -184,6 +203,7 @@ public final class DecoderModel extends AbstractBlock {
             throw new IllegalArgumentException("LoRA target_modules " + config.targetModules()
                     + " match no linear layer of this " + config().modelType() + " model; available: " + available);
         }
+        invalidateScript();
         NDArray scale = f32.of((float) config.scale());
         for (Projection p : projections()) {
             if (config.targets(p.name())) {
@@ -229,6 +249,7 @@ public final class DecoderModel extends AbstractBlock {
      * run the model.
      */
     public void mergeLora() {
+        invalidateScript();
         for (Projection p : projections()) {
             if (p.hasLora()) {
                 NDArray merged = p.mergedWeight();
@@ -299,7 +320,7 @@ public final class DecoderModel extends AbstractBlock {
         NDArray sliding = config.slidingWindow() > 0
                 ? maskOfModelType(AttentionMasks.build(m, b, t, past, keyValid, config.slidingWindow(), lowest))
                 : null;
-        return new ForwardContext(cos, sin, pos, full, sliding, cache, past);
+        return new ForwardContext(cos, sin, pos, full, sliding, cache, past, !JniUtils.isGradMode());
     }
 
     // fused attention wants the mask in the query's type; the composed path adds it to float32 scores
@@ -319,8 +340,12 @@ public final class DecoderModel extends AbstractBlock {
         if (embedPositions != null) {
             x = x.add(Embedding.embedding(ctx.positions, embedPositions.getArray(), SparseFormat.DENSE).singletonOrThrow());
         }
-        for (DecoderLayer layer : layers) {
-            x = layer.apply(x, ctx);
+        if (kernels.fused() && ctx.inference) {
+            x = scripted().apply(x, ctx);
+        } else {
+            for (DecoderLayer layer : layers) {
+                x = layer.apply(x, ctx);
+            }
         }
         return finalNorm.apply(x);
     }
@@ -333,6 +358,9 @@ public final class DecoderModel extends AbstractBlock {
      */
     public NDArray logits(NDArray hidden) {
         NDArray head = lmHead != null ? lmHead.getArray() : embedTokens.getArray();
+        if (kernels.fused() && kernels.type().precision() != Precision.FP16 && !JniUtils.isGradMode()) {
+            return kernels.ops().linear(hidden, head, null);
+        }
         return Linear.linear(hidden, head).singletonOrThrow();
     }
 

@@ -16,13 +16,13 @@ final class FeedForward extends SkeletonBlock {
     private final Constants constants;
 
     FeedForward(Map<String, Parameter> registry, String prefix, ModelConfig c, DecoderSpec.Mlp kind,
-            Constants constants) {
+            Constants constants, Kernels kernels) {
         super(registry);
         gate = kind == DecoderSpec.Mlp.GATED
-                ? addChildBlock("gate_proj", new Projection(registry, prefix + "gate_proj", c.mlpBias()))
+                ? addChildBlock("gate_proj", new Projection(registry, prefix + "gate_proj", c.mlpBias(), kernels))
                 : null;
-        up = addChildBlock("up_proj", new Projection(registry, prefix + "up_proj", c.mlpBias()));
-        down = addChildBlock("down_proj", new Projection(registry, prefix + "down_proj", c.mlpBias()));
+        up = addChildBlock("up_proj", new Projection(registry, prefix + "up_proj", c.mlpBias(), kernels));
+        down = addChildBlock("down_proj", new Projection(registry, prefix + "down_proj", c.mlpBias(), kernels));
         activation = c.hiddenAct();
         this.constants = constants;
     }
@@ -39,12 +39,13 @@ final class FeedForward extends SkeletonBlock {
 
     /**
      * @param x {@code [B,T,C]}
+     * @param ctx the forward's context
      * @return {@code [B,T,C]}
      */
-    NDArray apply(NDArray x) {
+    NDArray apply(NDArray x, ForwardContext ctx) {
         NDArray h = gate == null
-                ? Activations.apply(activation, up.apply(x), constants)
-                : Activations.apply(activation, gate.apply(x), constants).mul(up.apply(x));
-        return down.apply(h);
+                ? Activations.apply(activation, up.apply(x, ctx), constants)
+                : Activations.apply(activation, gate.apply(x, ctx), constants).mul(up.apply(x, ctx));
+        return down.apply(h, ctx);
     }
 }

@@ -19,9 +19,10 @@ public final class ForwardContext {
     final NDArray slidingMask;
     final KvCache cache;
     final int past;
+    final boolean inference;
 
     ForwardContext(NDArray cos, NDArray sin, NDArray positions, NDArray fullMask, NDArray slidingMask,
-            KvCache cache, int past) {
+            KvCache cache, int past, boolean inference) {
         this.cos = cos;
         this.sin = sin;
         this.positions = positions;
@@ -29,6 +30,7 @@ public final class ForwardContext {
         this.slidingMask = slidingMask;
         this.cache = cache;
         this.past = past;
+        this.inference = inference;
     }
 
     NDArray mask(int window) {

@@ -11,4 +11,16 @@ import org.llmkit.api.tensor.TorchOps;
  * @param fused whether attention and RMSNorm use the fused kernels
  * @param type the model's tensor type
  */
-record Kernels(TorchOps ops, boolean fused, TensorType type) { }
+record Kernels(TorchOps ops, boolean fused, TensorType type) {
+
+    /**
+     * Whether linear layers may use oneDNN's inner product in this forward: fused kernels, a type oneDNN
+     * runs (float32, bf16) and no autograd recording (the oneDNN op has no backward).
+     *
+     * @param ctx the forward's context
+     * @return true for oneDNN
+     */
+    boolean oneDnnLinear(ForwardContext ctx) {
+        return fused && ctx.inference && type.precision() != org.llmkit.api.Precision.FP16;
+    }
+}

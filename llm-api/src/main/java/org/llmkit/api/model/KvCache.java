@@ -72,6 +72,14 @@ public final class KvCache implements AutoCloseable {
         return new NDArray[] {ks, vs};
     }
 
+    NDArray keys(int layer) {
+        return keys[layer];
+    }
+
+    NDArray values(int layer) {
+        return values[layer];
+    }
+
     @Override
     public void close() {
         for (int i = 0; i < keys.length; i++) {

@@ -17,9 +17,11 @@ final class Projection extends SkeletonBlock {
     private Parameter loraA;
     private Parameter loraB;
     private NDArray loraScale;
+    private final Kernels kernels;
 
-    Projection(Map<String, Parameter> registry, String name, boolean hasBias) {
+    Projection(Map<String, Parameter> registry, String name, boolean hasBias, Kernels kernels) {
         super(registry);
+        this.kernels = kernels;
         this.registry = registry;
         this.name = name;
         weight = param(name + ".weight", Parameter.Type.WEIGHT);
@@ -35,15 +37,21 @@ final class Projection extends SkeletonBlock {
      * Applies the layer.
      *
      * @param x {@code [..., in]}
+     * @param ctx the forward's context (chooses the kernel)
      * @return {@code [..., out]}
      */
-    NDArray apply(NDArray x) {
-        NDArray y = Linear.linear(x, weight.getArray(), bias == null ? null : bias.getArray()).singletonOrThrow();
+    NDArray apply(NDArray x, ForwardContext ctx) {
+        boolean oneDnn = kernels.oneDnnLinear(ctx);
+        NDArray y = linear(x, weight.getArray(), bias == null ? null : bias.getArray(), oneDnn);
         if (loraA != null) {
-            NDArray low = Linear.linear(x, loraA.getArray()).singletonOrThrow();
-            y = y.add(Linear.linear(low, loraB.getArray()).singletonOrThrow().mul(loraScale));
+            NDArray low = linear(x, loraA.getArray(), null, oneDnn);
+            y = y.add(linear(low, loraB.getArray(), null, oneDnn).mul(loraScale));
         }
         return y;
+    }
+
+    private NDArray linear(NDArray x, NDArray w, NDArray b, boolean oneDnn) {
+        return oneDnn ? kernels.ops().linear(x, w, b) : Linear.linear(x, w, b).singletonOrThrow();
     }
 
     /**

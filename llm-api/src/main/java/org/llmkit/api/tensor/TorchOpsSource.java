@@ -23,6 +23,8 @@ final class TorchOpsSource {
     static final String SDPA_MASK_GQA = "sdpa_mask_gqa";
     static final String RMS_NORM = "rms_norm";
     static final String MULTINOMIAL = "multinomial";
+    static final String LINEAR = "linear";
+    static final String LINEAR_BIAS = "linear_bias";
 
     /** Every method name, in source order. */
     static final List<String> METHODS =
@@ -35,7 +37,9 @@ final class TorchOpsSource {
                     SDPA_MASK,
                     SDPA_MASK_GQA,
                     RMS_NORM,
-                    MULTINOMIAL);
+                    MULTINOMIAL,
+                    LINEAR,
+                    LINEAR_BIAS);
 
     private TorchOpsSource() {}
 
@@ -84,6 +88,15 @@ final class TorchOpsSource {
                         """
                         def multinomial(self, probs: Tensor, num_samples: Tensor) -> Tensor:
                             return torch.multinomial(probs, int(num_samples), False)
+                        """,
+                        // oneDNN's inner product (what torch.compile uses on CPU): no autograd
+                        """
+                        def linear(self, x: Tensor, w: Tensor) -> Tensor:
+                            return ops.mkldnn._linear_pointwise(x, w, None, "none", annotate(List[Optional[number]], []), None)
+                        """,
+                        """
+                        def linear_bias(self, x: Tensor, w: Tensor, b: Tensor) -> Tensor:
+                            return ops.mkldnn._linear_pointwise(x, w, b, "none", annotate(List[Optional[number]], []), None)
                         """));
     }
 

@@ -1,0 +1,216 @@
+package org.llmkit.api.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.llmkit.api.LoraConfig;
+import org.llmkit.api.ModelConfig;
+import org.llmkit.api.Precision;
+
+/**
+ * Writes the TorchScript source of one decoder layer's inference forward for a given model: the same
+ * math as {@link DecoderLayer} (which stays the reference and the training path), with the model's sizes,
+ * epsilon, activation and biases written in as constants, so a whole layer is one call into libtorch
+ * instead of ~35 DJL ops (each op from Java costs ~10-15 µs; a TorchScript op ~1-2 µs).
+ *
+ * <p>Four methods share one body: {@code layer} (full sequence, no cache), {@code layer_mask},
+ * {@code layer_cached} and {@code layer_cached_mask} (write the new keys/values into the cache at
+ * {@code past} and attend over {@code past + T} positions). Their arguments are {@code x [B,T,C]}, the
+ * layer's weights in {@link #weights()} order, then {@code cos, sin [B,1,T,D]} (rotary models),
+ * {@code mask [B,1,T,S]} (the {@code _mask} variants), {@code kc, vc [B,KVH,capacity,D]} and
+ * {@code past} (0-dim int64) for the cached variants.
+ *
+ * <p>The dialect is the one {@code torch.jit.save} prints: integer dtype codes (6 float32, 15 bfloat16),
+ * {@code torch.*} functions, {@code ops.mkldnn._linear_pointwise} for oneDNN's inner product.
+ */
+final class LayerScript {
+    static final List<String> METHODS = List.of("layer", "layer_mask", "layer_cached", "layer_cached_mask");
+
+    private final ModelConfig config;
+    private final DecoderSpec spec;
+    private final Precision precision;
+    private final LoraConfig lora;
+    private final List<String> weights = new ArrayList<>();
+
+    LayerScript(ModelConfig config, DecoderSpec spec, Precision precision, LoraConfig lora) {
+        this.config = config;
+        this.spec = spec;
+        this.precision = precision;
+        this.lora = lora;
+        norm("input_layernorm");
+        for (String p : new String[] {"q_proj", "k_proj", "v_proj"}) {
+            projection("self_attn." + p, config.qkvBias());
+        }
+        projection("self_attn.o_proj", config.outputBias());
+        norm("post_attention_layernorm");
+        if (spec.mlp() == DecoderSpec.Mlp.GATED) {
+            projection("mlp.gate_proj", config.mlpBias());
+        }
+        projection("mlp.up_proj", config.mlpBias());
+        projection("mlp.down_proj", config.mlpBias());
+    }
+
+    /** @return parameter names relative to {@code model.layers.<i>.}, in argument order */
+    List<String> weights() {
+        return weights;
+    }
+
+    private void norm(String name) {
+        weights.add(name + ".weight");
+        if (spec.norm() == DecoderSpec.Norm.LAYER) {
+            weights.add(name + ".bias");
+        }
+    }
+
+    private void projection(String name, boolean bias) {
+        weights.add(name + ".weight");
+        if (bias) {
+            weights.add(name + ".bias");
+        }
+        if (hasLora(name)) {
+            weights.add(name + ".lora_A.weight");
+            weights.add(name + ".lora_B.weight");
+        }
+    }
+
+    private boolean hasLora(String name) {
+        return lora != null && lora.targets("model.layers.0." + name);
+    }
+
+    /** @return the four methods' source */
+    List<String> methods() {
+        List<String> out = new ArrayList<>();
+        for (String m : METHODS) {
+            out.add(method(m, m.contains("mask"), m.contains("cached")));
+        }
+        return out;
+    }
+
+    private static String arg(String weight) {
+        return "w_" + weight.replace('.', '_');
+    }
+
+    private String method(String name, boolean masked, boolean cached) {
+        boolean rotary = spec.positions() == DecoderSpec.Positions.ROTARY;
+        StringBuilder sig = new StringBuilder("def ").append(name).append("(self, x: Tensor");
+        for (String w : weights) {
+            sig.append(", ").append(arg(w)).append(": Tensor");
+        }
+        if (rotary) {
+            sig.append(", cos: Tensor, sin: Tensor");
+        }
+        if (masked) {
+            sig.append(", mask: Tensor");
+        }
+        if (cached) {
+            sig.append(", kc: Tensor, vc: Tensor, past: Tensor");
+        }
+        sig.append(") -> Tensor:\n");
+        int h = config.numHeads();
+        int kv = config.numKvHeads();
+        int d = config.headDim();
+        Body b = new Body();
+        b.line("b = x.size(0)");
+        b.line("t = x.size(1)");
+        b.line("hn = " + norm("x", "input_layernorm"));
+        b.line("q = torch.transpose(torch.view(" + linear("hn", "self_attn.q_proj") + ", [b, t, " + h + ", " + d + "]), 1, 2)");
+        b.line("k = torch.transpose(torch.view(" + linear("hn", "self_attn.k_proj") + ", [b, t, " + kv + ", " + d + "]), 1, 2)");
+        b.line("v = torch.transpose(torch.view(" + linear("hn", "self_attn.v_proj") + ", [b, t, " + kv + ", " + d + "]), 1, 2)");
+        if (rotary) {
+            int half = d / 2;
+            for (String r : new String[] {"q", "k"}) {
+                b.line(r + " = torch.add(torch.mul(" + r + ", cos), torch.mul(torch.cat([torch.neg(torch.slice(" + r
+                        + ", 3, " + half + ", " + d + ")), torch.slice(" + r + ", 3, 0, " + half + ")], 3), sin))");
+            }
+        }
+        if (cached) {
+            b.line("p = int(past)");
+            b.line("torch.narrow(kc, 2, p, t).copy_(k)");
+            b.line("torch.narrow(vc, 2, p, t).copy_(v)");
+            b.line("k = torch.narrow(kc, 2, 0, p + t)");
+            b.line("v = torch.narrow(vc, 2, 0, p + t)");
+        }
+        b.line("a = torch.scaled_dot_product_attention(q, k, v, " + (masked ? "mask" : "None") + ", 0., "
+                + (masked ? "False" : cached ? "False" : "True") + ", scale=" + literal(1.0 / Math.sqrt(d))
+                + ", enable_gqa=" + (h != kv ? "True" : "False") + ")");
+        b.line("a = torch.reshape(torch.transpose(a, 1, 2), [b, t, " + (h * d) + "])");
+        b.line("x = torch.add(x, " + linear("a", "self_attn.o_proj") + ")");
+        b.line("hn = " + norm("x", "post_attention_layernorm"));
+        if (spec.mlp() == DecoderSpec.Mlp.GATED) {
+            b.line("m = torch.mul(" + activation(linear("hn", "mlp.gate_proj")) + ", " + linear("hn", "mlp.up_proj") + ")");
+        } else {
+            b.line("m = " + activation(linear("hn", "mlp.up_proj")));
+        }
+        b.line("return torch.add(x, " + linear("m", "mlp.down_proj") + ")");
+        return sig + b.toString();
+    }
+
+    private String norm(String x, String name) {
+        if (spec.norm() == DecoderSpec.Norm.LAYER) {
+            return "torch.layer_norm(" + x + ", [" + config.hiddenSize() + "], " + arg(name + ".weight") + ", "
+                    + arg(name + ".bias") + ", " + literal(config.normEps()) + ")";
+        }
+        // transformers' LlamaRMSNorm: in float32, weight applied after casting back
+        String h = precision == Precision.FP32 ? x : "torch.to(" + x + ", 6)";
+        String normed = "torch.mul(" + h + ", torch.rsqrt(torch.add(torch.mean(torch.pow(" + h + ", 2), [-1], True), "
+                + literal(config.normEps()) + ")))";
+        String back = precision == Precision.FP32 ? normed : "torch.to(" + normed + ", " + typeCode() + ")";
+        return "torch.mul(" + arg(name + ".weight") + ", " + back + ")";
+    }
+
+    private String linear(String x, String name) {
+        String bias = weights.contains(name + ".bias") ? arg(name + ".bias") : "None";
+        String y = dense(x, arg(name + ".weight"), bias);
+        if (hasLora(name)) {
+            String low = dense(x, arg(name + ".lora_A.weight"), "None");
+            y = "torch.add(" + y + ", torch.mul(" + dense(low, arg(name + ".lora_B.weight"), "None") + ", "
+                    + literal(lora.scale()) + "))";
+        }
+        return y;
+    }
+
+    private String dense(String x, String w, String bias) {
+        if (precision == Precision.FP16) {
+            return "torch.linear(" + x + ", " + w + ", " + bias + ")";
+        }
+        return "ops.mkldnn._linear_pointwise(" + x + ", " + w + ", " + bias
+                + ", \"none\", annotate(List[Optional[number]], []), None)";
+    }
+
+    private String activation(String x) {
+        return switch (config.hiddenAct()) {
+            case "silu", "swish" -> "torch.silu(" + x + ")";
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> "torch.gelu(" + x + ", approximate=\"tanh\")";
+            case "gelu" -> "torch.gelu(" + x + ")";
+            case "relu" -> "torch.relu(" + x + ")";
+            default -> throw new UnsupportedOperationException("activation '" + config.hiddenAct() + "' is not supported");
+        };
+    }
+
+    private int typeCode() {
+        return switch (precision) {
+            case FP32 -> 6;
+            case FP16 -> 5;
+            case BF16 -> 15;
+        };
+    }
+
+    /** A double written so that TorchScript parses back the same value. */
+    private static String literal(double v) {
+        String s = Double.toString(v);
+        return s.contains("E") ? String.format(Locale.ROOT, "%.17g", v) : s;
+    }
+
+    private static final class Body {
+        private final StringBuilder text = new StringBuilder();
+
+        void line(String code) {
+            text.append("    ").append(code).append('\n');
+        }
+
+        @Override
+        public String toString() {
+            return text.toString();
+        }
+    }
+}

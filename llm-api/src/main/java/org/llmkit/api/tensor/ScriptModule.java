@@ -1,0 +1,136 @@
+package org.llmkit.api.tensor;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A TorchScript module built in memory from a {@link TorchScriptArchive} and loaded into libtorch, whose
+ * methods are called with DJL arrays.
+ *
+ * <p>A method is chosen by an extra 0-dim input named {@code module_method:<name>} (DJL's
+ * {@code IValueUtils} convention); calls run outside inference mode, so inside a gradient collector
+ * gradients flow. Results belong to the manager of the first input. Thread-safe: the module is not
+ * mutated after loading.
+ */
+public final class ScriptModule implements AutoCloseable {
+    private final NDManager manager;
+    private final PtSymbolBlock module;
+    private final Map<String, NDArray> markers = new HashMap<>();
+    private final String className;
+    private volatile boolean closed;
+
+    private ScriptModule(NDManager manager, PtSymbolBlock module, String className, List<String> methods) {
+        this.manager = manager;
+        this.module = module;
+        this.className = className;
+        for (String method : methods) {
+            NDArray marker = manager.create(0f);
+            marker.setName("module_method:" + method);
+            markers.put(method, marker);
+        }
+    }
+
+    /**
+     * Loads an archive into libtorch (on the CPU manager of the PyTorch engine; the methods run on the
+     * device of their inputs).
+     *
+     * @param archive the archive
+     * @param methods names of the methods that will be called
+     * @return the module; close it when done
+     * @throws IllegalStateException when the PyTorch engine is missing or libtorch rejects the source
+     *     (the message carries libtorch's, which points at the offending line)
+     */
+    public static ScriptModule load(TorchScriptArchive archive, List<String> methods) {
+        NDManager manager = Engine.getEngine("PyTorch").newBaseManager();
+        if (!(manager instanceof PtNDManager)) {
+            manager.close();
+            throw new IllegalStateException("TorchScript modules need DJL's PyTorch engine, found "
+                    + manager.getClass().getName());
+        }
+        byte[] bytes = archive.toBytes();
+        try {
+            PtSymbolBlock module = JniUtils.loadModule((PtNDManager) manager, new ByteArrayInputStream(bytes), false,
+                    false);
+            return new ScriptModule(manager, module, archive.className(), methods);
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw new IllegalStateException("libtorch did not load TorchScript class " + archive.className() + " ("
+                    + bytes.length + " bytes): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Calls a method with a single tensor result.
+     *
+     * @param method the method name (one of those given to {@link #load})
+     * @param inputs its tensor arguments, in order; names are ignored
+     * @return the result, in the first input's manager
+     */
+    public NDArray call(String method, NDArray... inputs) {
+        return callAll(method, inputs).singletonOrThrow();
+    }
+
+    /**
+     * Calls a method whose result is a tuple of tensors.
+     *
+     * @param method the method name
+     * @param inputs its tensor arguments, in order
+     * @return the results, in the first input's manager
+     */
+    public NDList callAll(String method, NDArray... inputs) {
+        if (closed) {
+            throw new IllegalStateException(className + " is closed; cannot run " + method);
+        }
+        NDArray marker = markers.get(method);
+        if (marker == null) {
+            throw new IllegalArgumentException(className + " has no method '" + method + "'; it has " + markers.keySet());
+        }
+        NDList list = new NDList(inputs.length + 1);
+        for (NDArray input : inputs) {
+            list.add(unnamed(input, inputs[0].getManager()));
+        }
+        list.add(marker);   // last: the result manager is the first input's
+        return IValueUtils.forward(module, list, true);
+    }
+
+    /**
+     * DJL turns named inputs into TorchScript dicts, lists or tuples (a name with a dot becomes a
+     * {@code Dict[str, Tensor]}), so a named array (e.g. a parameter's) is passed as an unnamed view that
+     * lives in the call's manager.
+     */
+    private static NDArray unnamed(NDArray input, NDManager callManager) {
+        if (input.getName() == null) {
+            return input;
+        }
+        NDArray view = input.reshape(input.getShape());
+        view.attach(callManager);
+        return view;
+    }
+
+    /** @return whether {@link #close()} was called */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Frees the module. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        module.close();
+        manager.close();
+    }
+}

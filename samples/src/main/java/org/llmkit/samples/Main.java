@@ -1,0 +1,54 @@
+package org.llmkit.samples;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Entry point of the samples jar: {@code java -jar llmkit-samples.jar <command> [--options]}. */
+public final class Main {
+    /** A sample program. */
+    @FunctionalInterface
+    interface Command {
+        void run(String[] args) throws Exception;
+    }
+
+    private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
+    private static final Map<String, String> DESCRIPTIONS = new LinkedHashMap<>();
+
+    static {
+        register("generate", GenerateSample::main, "load a HuggingFace model folder and generate text");
+        register("bench", DecodeBenchmark::main, "prefill / decode tokens-per-second benchmark");
+    }
+
+    private Main() { }
+
+    private static void register(String name, Command c, String description) {
+        COMMANDS.put(name, c);
+        DESCRIPTIONS.put(name, description);
+    }
+
+    /**
+     * Runs a sample.
+     *
+     * @param args the command name, then its options
+     * @throws Exception when the sample fails
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 || !COMMANDS.containsKey(args[0])) {
+            StringBuilder b = new StringBuilder("usage: java -jar llmkit-samples.jar <command> [--help]\n\ncommands:\n");
+            DESCRIPTIONS.forEach((k, v) -> b.append(String.format("  %-10s %s%n", k, v)));
+            System.out.print(b);
+            if (args.length > 0) {
+                System.err.println("unknown command '" + args[0] + "'");
+                System.exit(2);
+            }
+            return;
+        }
+        try {
+            COMMANDS.get(args[0]).run(Arrays.copyOfRange(args, 1, args.length));
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+        }
+    }
+}
