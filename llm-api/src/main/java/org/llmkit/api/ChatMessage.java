@@ -23,6 +23,8 @@ public record ChatMessage(String role, String content) {
     /**
      * Validates the components.
      *
+     * @param role the speaker of this turn; never null or blank
+     * @param content the text of this turn; never null, may be empty
      * @throws NullPointerException if {@code role} or {@code content} is null
      * @throws IllegalArgumentException if {@code role} is blank
      */

@@ -14,7 +14,14 @@ import java.util.List;
  */
 public record LoraConfig(int rank, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
 
-    /** Validates ranges; messages name the option. */
+    /** Validates ranges; messages name the option.
+     *
+     * @param rank {@code r}
+     * @param alpha {@code lora_alpha}
+     * @param dropout {@code lora_dropout} (applied to the LoRA input during training only)
+     * @param targetModules module names matched as name suffixes, e.g. {@code q_proj}, {@code v_proj}
+     * @param useRslora rank-stabilised scaling {@code alpha / sqrt(r)} instead of {@code alpha / r}
+     */
     public LoraConfig {
         if (rank <= 0) {
             throw new IllegalArgumentException("LoRA rank r must be > 0 but is " + rank);

@@ -66,7 +66,31 @@ public record ModelConfig(
         List<Integer> eosTokenIds,
         int padTokenId) {
 
-    /** Validates sizes and derived values; messages give the numbers. */
+    /** Validates sizes and derived values; messages give the numbers.
+     *
+     * @param modelType HF {@code model_type}: {@code llama}, {@code mistral}, {@code qwen2}, {@code gpt2}
+     * @param vocabSize number of token ids
+     * @param hiddenSize width of the residual stream (C)
+     * @param intermediateSize width of the MLP's hidden layer
+     * @param numLayers number of decoder layers
+     * @param numHeads number of query heads (H)
+     * @param numKvHeads number of key/value heads (KVH); fewer than H means grouped-query attention
+     * @param headDim width of one head (D); usually {@code hiddenSize / numHeads}
+     * @param maxPositionEmbeddings the longest sequence the model supports
+     * @param normEps epsilon of the RMSNorm/LayerNorm layers
+     * @param hiddenAct MLP activation: {@code silu}, {@code gelu_new}, {@code gelu_pytorch_tanh} or {@code gelu}
+     * @param ropeTheta rotary base (ignored by architectures with learned positions)
+     * @param ropeScaling rotary scaling, {@link RopeScaling#NONE} when absent
+     * @param slidingWindow attention window in tokens, 0 for full attention
+     * @param slidingLayers per layer, whether the sliding window applies (all true when a window is set * and the config does not say otherwise)
+     * @param qkvBias whether q/k/v projections have a bias
+     * @param outputBias whether the attention output projection has a bias
+     * @param mlpBias whether the MLP projections have a bias
+     * @param tieWordEmbeddings whether the output head shares the input embedding matrix
+     * @param bosTokenId beginning-of-sequence id, or -1
+     * @param eosTokenIds end-of-sequence ids (may be empty)
+     * @param padTokenId padding id, or -1
+     */
     public ModelConfig {
         Objects.requireNonNull(modelType, "model_type");
         positive("vocab_size", vocabSize);
@@ -227,67 +251,130 @@ public record ModelConfig(
             this.modelType = Architectures.of(modelType).modelType();
         }
 
-        /** @param v vocabulary size @return this */
+        /**
+         * @param v vocabulary size
+         * @return this
+         */
         public Builder vocabSize(int v) { vocabSize = v; return this; }
 
-        /** @param v hidden size (C) @return this */
+        /**
+         * @param v hidden size (C)
+         * @return this
+         */
         public Builder hiddenSize(int v) { hiddenSize = v; return this; }
 
-        /** @param v MLP hidden width @return this */
+        /**
+         * @param v MLP hidden width
+         * @return this
+         */
         public Builder intermediateSize(int v) { intermediateSize = v; return this; }
 
-        /** @param v number of layers @return this */
+        /**
+         * @param v number of layers
+         * @return this
+         */
         public Builder numLayers(int v) { numLayers = v; return this; }
 
-        /** @param v number of query heads @return this */
+        /**
+         * @param v number of query heads
+         * @return this
+         */
         public Builder numHeads(int v) { numHeads = v; return this; }
 
-        /** @param v number of key/value heads (defaults to numHeads) @return this */
+        /**
+         * @param v number of key/value heads (defaults to numHeads)
+         * @return this
+         */
         public Builder numKvHeads(int v) { numKvHeads = v; return this; }
 
-        /** @param v head width (defaults to hiddenSize / numHeads) @return this */
+        /**
+         * @param v head width (defaults to hiddenSize / numHeads)
+         * @return this
+         */
         public Builder headDim(int v) { headDim = v; return this; }
 
-        /** @param v context length @return this */
+        /**
+         * @param v context length
+         * @return this
+         */
         public Builder maxPositionEmbeddings(int v) { maxPositionEmbeddings = v; return this; }
 
-        /** @param v normalisation epsilon @return this */
+        /**
+         * @param v normalisation epsilon
+         * @return this
+         */
         public Builder normEps(double v) { normEps = v; return this; }
 
-        /** @param v activation name @return this */
+        /**
+         * @param v activation name
+         * @return this
+         */
         public Builder hiddenAct(String v) { hiddenAct = v; return this; }
 
-        /** @param v rope base @return this */
+        /**
+         * @param v rope base
+         * @return this
+         */
         public Builder ropeTheta(double v) { ropeTheta = v; return this; }
 
-        /** @param v rope scaling @return this */
+        /**
+         * @param v rope scaling
+         * @return this
+         */
         public Builder ropeScaling(RopeScaling v) { ropeScaling = v; return this; }
 
-        /** @param v sliding window, 0 = off @return this */
+        /**
+         * @param v sliding window, 0 = off
+         * @return this
+         */
         public Builder slidingWindow(int v) { slidingWindow = v; return this; }
 
-        /** @param v per-layer sliding flags (empty = all layers when a window is set) @return this */
+        /**
+         * @param v per-layer sliding flags (empty = all layers when a window is set)
+         * @return this
+         */
         public Builder slidingLayers(List<Boolean> v) { slidingLayers = v; return this; }
 
-        /** @param v q/k/v bias @return this */
+        /**
+         * @param v q/k/v bias
+         * @return this
+         */
         public Builder qkvBias(boolean v) { qkvBias = v; return this; }
 
-        /** @param v attention output bias @return this */
+        /**
+         * @param v attention output bias
+         * @return this
+         */
         public Builder outputBias(boolean v) { outputBias = v; return this; }
 
-        /** @param v MLP bias @return this */
+        /**
+         * @param v MLP bias
+         * @return this
+         */
         public Builder mlpBias(boolean v) { mlpBias = v; return this; }
 
-        /** @param v tie the output head to the embedding @return this */
+        /**
+         * @param v tie the output head to the embedding
+         * @return this
+         */
         public Builder tieWordEmbeddings(boolean v) { tieWordEmbeddings = v; return this; }
 
-        /** @param v BOS id, -1 for none @return this */
+        /**
+         * @param v BOS id, -1 for none
+         * @return this
+         */
         public Builder bosTokenId(int v) { bosTokenId = v; return this; }
 
-        /** @param v EOS ids @return this */
+        /**
+         * @param v EOS ids
+         * @return this
+         */
         public Builder eosTokenIds(List<Integer> v) { eosTokenIds = v; return this; }
 
-        /** @param v pad id, -1 for none @return this */
+        /**
+         * @param v pad id, -1 for none
+         * @return this
+         */
         public Builder padTokenId(int v) { padTokenId = v; return this; }
 
         /**

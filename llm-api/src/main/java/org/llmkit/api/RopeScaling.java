@@ -26,7 +26,14 @@ public record RopeScaling(
     /** No scaling: plain RoPE. */
     public static final RopeScaling NONE = new RopeScaling("default", 1, 0, 0, 0);
 
-    /** Validates the combination of values for the given type. */
+    /** Validates the combination of values for the given type.
+     *
+     * @param type the rope type, lower case
+     * @param factor the scaling factor (1 for {@code default})
+     * @param lowFreqFactor llama3: wavelengths longer than {@code originalMaxPositions / lowFreqFactor} are scaled
+     * @param highFreqFactor llama3: wavelengths shorter than {@code originalMaxPositions / highFreqFactor} are kept
+     * @param originalMaxPositions llama3: the context length the model was pre-trained with
+     */
     public RopeScaling {
         type = type == null ? "default" : type.toLowerCase(Locale.ROOT);
         switch (type) {

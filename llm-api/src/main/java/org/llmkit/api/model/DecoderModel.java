@@ -55,6 +55,7 @@ public final class DecoderModel extends AbstractBlock {
     private final Map<String, Shape> adapterShapes = new LinkedHashMap<>();
     private LoraConfig lora;
     private ScriptedLayers scripted;
+    private final PackedWeights packed = new PackedWeights();
 
     /**
      * Builds an empty skeleton (parameters declared, no arrays yet).
@@ -121,7 +122,11 @@ public final class DecoderModel extends AbstractBlock {
 
     private synchronized ScriptedLayers scripted() {
         if (scripted == null) {
-            scripted = new ScriptedLayers(config, spec, kernels.type().precision(), lora, params);
+            if (!packed.isPacked()) {
+                packed.pack(params, config.numLayers(), spec.mlp() == DecoderSpec.Mlp.GATED);
+            }
+            scripted = new ScriptedLayers(config, spec, kernels.type().precision(), lora,
+                    name -> packed.get(name) != null ? packed.get(name) : params.get(name).getArray());
         }
         return scripted;
     }
@@ -163,6 +168,9 @@ public final class DecoderModel extends AbstractBlock {
                     + ", heads=" + config.numHeads() + ", kv_heads=" + config.numKvHeads() + ", head_dim="
                     + config.headDim() + ", intermediate_size=" + config.intermediateSize() + ", vocab_size="
                     + config.vocabSize() + ")");
+        }
+        if (p.isInitialized() && packed.assign(p, array)) {
+            return;
         }
         if (p.isInitialized()) {
             // DJL's Parameter accepts an array once; swap the native tensor behind the existing one. The copy

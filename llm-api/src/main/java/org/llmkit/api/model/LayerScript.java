@@ -38,15 +38,14 @@ final class LayerScript {
         this.precision = precision;
         this.lora = lora;
         norm("input_layernorm");
-        for (String p : new String[] {"q_proj", "k_proj", "v_proj"}) {
-            projection("self_attn." + p, config.qkvBias());
-        }
+        packed(PackedWeights.QKV, config.qkvBias(), "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj");
         projection("self_attn.o_proj", config.outputBias());
         norm("post_attention_layernorm");
         if (spec.mlp() == DecoderSpec.Mlp.GATED) {
-            projection("mlp.gate_proj", config.mlpBias());
+            packed(PackedWeights.GATE_UP, config.mlpBias(), "mlp.gate_proj", "mlp.up_proj");
+        } else {
+            projection("mlp.up_proj", config.mlpBias());
         }
-        projection("mlp.up_proj", config.mlpBias());
         projection("mlp.down_proj", config.mlpBias());
     }
 
@@ -59,6 +58,20 @@ final class LayerScript {
         weights.add(name + ".weight");
         if (spec.norm() == DecoderSpec.Norm.LAYER) {
             weights.add(name + ".bias");
+        }
+    }
+
+    // one GEMV for several projections whose weights are stored row-concatenated (see PackedWeights)
+    private void packed(String name, boolean bias, String... members) {
+        weights.add(name + ".weight");
+        if (bias) {
+            weights.add(name + ".bias");
+        }
+        for (String m : members) {
+            if (hasLora(m)) {
+                weights.add(m + ".lora_A.weight");
+                weights.add(m + ".lora_B.weight");
+            }
         }
     }
 
@@ -113,9 +126,13 @@ final class LayerScript {
         b.line("b = x.size(0)");
         b.line("t = x.size(1)");
         b.line("hn = " + norm("x", "input_layernorm"));
-        b.line("q = torch.transpose(torch.view(" + linear("hn", "self_attn.q_proj") + ", [b, t, " + h + ", " + d + "]), 1, 2)");
-        b.line("k = torch.transpose(torch.view(" + linear("hn", "self_attn.k_proj") + ", [b, t, " + kv + ", " + d + "]), 1, 2)");
-        b.line("v = torch.transpose(torch.view(" + linear("hn", "self_attn.v_proj") + ", [b, t, " + kv + ", " + d + "]), 1, 2)");
+        b.line("qkv = " + linear("hn", PackedWeights.QKV));
+        b.line("q = " + withLora("torch.narrow(qkv, 2, 0, " + (h * d) + ")", "hn", "self_attn.q_proj"));
+        b.line("k = " + withLora("torch.narrow(qkv, 2, " + (h * d) + ", " + (kv * d) + ")", "hn", "self_attn.k_proj"));
+        b.line("v = " + withLora("torch.narrow(qkv, 2, " + ((h + kv) * d) + ", " + (kv * d) + ")", "hn", "self_attn.v_proj"));
+        b.line("q = torch.transpose(torch.reshape(q, [b, t, " + h + ", " + d + "]), 1, 2)");
+        b.line("k = torch.transpose(torch.reshape(k, [b, t, " + kv + ", " + d + "]), 1, 2)");
+        b.line("v = torch.transpose(torch.reshape(v, [b, t, " + kv + ", " + d + "]), 1, 2)");
         if (rotary) {
             int half = d / 2;
             for (String r : new String[] {"q", "k"}) {
@@ -137,7 +154,11 @@ final class LayerScript {
         b.line("x = torch.add(x, " + linear("a", "self_attn.o_proj") + ")");
         b.line("hn = " + norm("x", "post_attention_layernorm"));
         if (spec.mlp() == DecoderSpec.Mlp.GATED) {
-            b.line("m = torch.mul(" + activation(linear("hn", "mlp.gate_proj")) + ", " + linear("hn", "mlp.up_proj") + ")");
+            int inter = config.intermediateSize();
+            b.line("gu = " + linear("hn", PackedWeights.GATE_UP));
+            b.line("g = " + withLora("torch.narrow(gu, 2, 0, " + inter + ")", "hn", "mlp.gate_proj"));
+            b.line("u = " + withLora("torch.narrow(gu, 2, " + inter + ", " + inter + ")", "hn", "mlp.up_proj"));
+            b.line("m = torch.mul(" + activation("g") + ", u)");
         } else {
             b.line("m = " + activation(linear("hn", "mlp.up_proj")));
         }
@@ -160,13 +181,17 @@ final class LayerScript {
 
     private String linear(String x, String name) {
         String bias = weights.contains(name + ".bias") ? arg(name + ".bias") : "None";
-        String y = dense(x, arg(name + ".weight"), bias);
-        if (hasLora(name)) {
-            String low = dense(x, arg(name + ".lora_A.weight"), "None");
-            y = "torch.add(" + y + ", torch.mul(" + dense(low, arg(name + ".lora_B.weight"), "None") + ", "
-                    + literal(lora.scale()) + "))";
+        return withLora(dense(x, arg(name + ".weight"), bias), x, name);
+    }
+
+    /** Adds a projection's LoRA branch {@code scale * B A x} to its output {@code y}, when it has one. */
+    private String withLora(String y, String x, String name) {
+        if (!hasLora(name)) {
+            return y;
         }
-        return y;
+        String low = dense(x, arg(name + ".lora_A.weight"), "None");
+        return "torch.add(" + y + ", torch.mul(" + dense(low, arg(name + ".lora_B.weight"), "None") + ", "
+                + literal(lora.scale()) + "))";
     }
 
     private String dense(String x, String w, String bias) {

@@ -1,10 +1,9 @@
 package org.llmkit.api.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.nn.Parameter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.function.Function;
 import org.llmkit.api.LoraConfig;
 import org.llmkit.api.ModelConfig;
 import org.llmkit.api.Precision;
@@ -23,7 +22,7 @@ final class ScriptedLayers implements AutoCloseable {
     private final boolean rotary;
 
     ScriptedLayers(ModelConfig config, DecoderSpec spec, Precision precision, LoraConfig lora,
-            Map<String, Parameter> params) {
+            Function<String, NDArray> weights) {
         this.config = config;
         this.rotary = spec.positions() == DecoderSpec.Positions.ROTARY;
         LayerScript script = new LayerScript(config, spec, precision, lora);
@@ -32,7 +31,7 @@ final class ScriptedLayers implements AutoCloseable {
             List<String> names = script.weights();
             NDArray[] arrays = new NDArray[names.size()];
             for (int j = 0; j < arrays.length; j++) {
-                arrays[j] = params.get("model.layers." + i + "." + names.get(j)).getArray();
+                arrays[j] = weights.apply("model.layers." + i + "." + names.get(j));
             }
             layerWeights.add(arrays);
         }
