@@ -41,6 +41,59 @@ class SaveLoadTest {
     }
 
     @Test
+    void shardedCheckpointWithIndexLoadsLikeTheSingleFile() throws Exception {
+        Path dir = tmp.resolve("sharded");
+        Files.createDirectories(dir);
+        Files.copy(Fixtures.model("llama3").resolve("config.json"), dir.resolve("config.json"));
+        java.util.Map<String, String> weightMap = new java.util.LinkedHashMap<>();
+        long total = 0;
+        try (var single = org.llmkit.api.io.SafeTensorsFile.open(Fixtures.model("llama3").resolve("model.safetensors"))) {
+            List<String> names = List.copyOf(single.names());
+            var first = org.llmkit.api.io.SafeTensorsWriter.create();
+            var second = org.llmkit.api.io.SafeTensorsWriter.create();
+            for (int i = 0; i < names.size(); i++) {
+                var info = single.info(names.get(i));
+                boolean early = i < names.size() / 2;
+                (early ? first : second).add(names.get(i), info.dtype(), info.shape(), single.map(names.get(i)));
+                weightMap.put(names.get(i), early ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors");
+                total += info.byteLength();
+            }
+            first.writeTo(dir.resolve("model-00001-of-00002.safetensors"));
+            second.writeTo(dir.resolve("model-00002-of-00002.safetensors"));
+        }
+        org.llmkit.api.io.SafeTensorsWriter.writeIndex(dir, weightMap, total);
+        int[] ids = Fixtures.ints(Fixtures.reference("llama3").get("input_ids").get(0));
+        try (LanguageModel sharded = LanguageModel.load(dir); LanguageModel single = LanguageModel.load(Fixtures.model("llama3"))) {
+            float[][] a = sharded.logits(ids);
+            float[][] b = single.logits(ids);
+            for (int t = 0; t < ids.length; t++) {
+                assertThat(a[t]).containsExactly(b[t]);
+            }
+        }
+    }
+
+    @Test
+    void fp16CheckpointLoadsAtFloat32() throws Exception {
+        Path out = tmp.resolve("fp16");
+        int[] ids = Fixtures.ints(Fixtures.reference("qwen2").get("input_ids").get(0));
+        float[][] half;
+        try (LanguageModel m = LanguageModel.from(Fixtures.model("qwen2")).precision(Precision.FP16).load()) {
+            half = m.logits(ids);
+            m.save(out);
+        }
+        try (var f = org.llmkit.api.io.SafeTensorsFile.open(out.resolve("model.safetensors"))) {
+            assertThat(f.info("model.embed_tokens.weight").dtype()).isEqualTo(org.llmkit.api.io.TensorDType.F16);
+        }
+        try (LanguageModel widened = LanguageModel.load(out)) {
+            assertThat(widened.precision()).isEqualTo(Precision.FP32);
+            float[][] full = widened.logits(ids);
+            for (int t = 0; t < ids.length; t++) {
+                assertThat(Fixtures.maxAbsDiff(full[t], half[t])).isLessThanOrEqualTo(1e-2);
+            }
+        }
+    }
+
+    @Test
     void gpt2IsSavedWithItsOwnNamesAndConv1dLayout() throws Exception {
         Path out = tmp.resolve("gpt2");
         try (LanguageModel m = LanguageModel.load(Fixtures.model("gpt2"))) {

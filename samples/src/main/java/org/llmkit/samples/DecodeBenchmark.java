@@ -63,6 +63,10 @@ public final class DecodeBenchmark {
         long start = System.nanoTime();
         try (LanguageModel m = open(args)) {
             print("load_s", (System.nanoTime() - start) / 1e9);
+            System.gc();
+            Runtime rt = Runtime.getRuntime();
+            print("heap_used_after_load_mb", (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
+            print("rss_after_load_mb", procStatus("VmRSS"));
             ModelConfig c = m.config();
             long params = c.parameterCount();
             long embedding = (long) c.vocabSize() * c.hiddenSize();
@@ -105,7 +109,22 @@ public final class DecodeBenchmark {
                 print("decode_bound_tok_s", gbs * 1e9 / bytesPerToken);
             }
         }
+        print("peak_rss_mb", procStatus("VmHWM"));
         print("loadavg_after", loadAverage());
+    }
+
+    /** A memory figure from /proc/self/status, in MiB. */
+    private static double procStatus(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(key + ":")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (java.io.IOException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
     }
 
     private static LanguageModel open(Args args) throws Exception {

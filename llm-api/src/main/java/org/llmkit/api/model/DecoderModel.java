@@ -55,7 +55,7 @@ public final class DecoderModel extends AbstractBlock {
     private final Map<String, Shape> adapterShapes = new LinkedHashMap<>();
     private LoraConfig lora;
     private ScriptedLayers scripted;
-    private final PackedWeights packed = new PackedWeights();
+    private final PackedWeights packed;
 
     /**
      * Builds an empty skeleton (parameters declared, no arrays yet).
@@ -83,6 +83,7 @@ public final class DecoderModel extends AbstractBlock {
         }
         finalNorm = addChildBlock("norm", new Norm(params, "model.norm", spec.norm(), config.normEps(), f32, kernels));
         lmHead = config.tieWordEmbeddings() ? null : declare("lm_head.weight", Parameter.Type.WEIGHT);
+        packed = new PackedWeights(params, config.numLayers(), spec.mlp() == DecoderSpec.Mlp.GATED);
     }
 
     private Parameter declare(String name, Parameter.Type type) {
@@ -122,9 +123,6 @@ public final class DecoderModel extends AbstractBlock {
 
     private synchronized ScriptedLayers scripted() {
         if (scripted == null) {
-            if (!packed.isPacked()) {
-                packed.pack(params, config.numLayers(), spec.mlp() == DecoderSpec.Mlp.GATED);
-            }
             scripted = new ScriptedLayers(config, spec, kernels.type().precision(), lora,
                     name -> packed.get(name) != null ? packed.get(name) : params.get(name).getArray());
         }
@@ -169,7 +167,7 @@ public final class DecoderModel extends AbstractBlock {
                     + config.headDim() + ", intermediate_size=" + config.intermediateSize() + ", vocab_size="
                     + config.vocabSize() + ")");
         }
-        if (p.isInitialized() && packed.assign(p, array)) {
+        if (packed.offer(p, array, params)) {
             return;
         }
         if (p.isInitialized()) {
