@@ -70,7 +70,8 @@ public final class DecoderModel extends AbstractBlock {
         this.config = config;
         this.spec = spec;
         TorchOps ops = TorchOps.load();
-        this.kernels = new Kernels(ops, fused || precision == Precision.BF16, new TensorType(precision, ops));
+        this.kernels = new Kernels(ops, fused || precision == Precision.BF16, new TensorType(precision, ops),
+                !manager.getDevice().isGpu());
         this.shapes = DecoderShapes.of(config, spec);
         f32 = new Constants(manager, DataType.FLOAT32);
         rope = spec.positions() == DecoderSpec.Positions.ROTARY ? new RotaryEmbedding(config, manager, kernels.type()) : null;
@@ -123,7 +124,7 @@ public final class DecoderModel extends AbstractBlock {
 
     private synchronized ScriptedLayers scripted() {
         if (scripted == null) {
-            scripted = new ScriptedLayers(config, spec, kernels.type().precision(), lora,
+            scripted = new ScriptedLayers(config, spec, kernels.type().precision(), kernels.oneDnn(), lora,
                     name -> packed.get(name) != null ? packed.get(name) : params.get(name).getArray());
         }
         return scripted;
@@ -364,7 +365,7 @@ public final class DecoderModel extends AbstractBlock {
      */
     public NDArray logits(NDArray hidden) {
         NDArray head = lmHead != null ? lmHead.getArray() : embedTokens.getArray();
-        if (kernels.fused() && kernels.type().precision() != Precision.FP16 && !JniUtils.isGradMode()) {
+        if (kernels.oneDnn() && !JniUtils.isGradMode()) {
             return kernels.ops().linear(hidden, head, null);
         }
         return Linear.linear(hidden, head).singletonOrThrow();

@@ -10,17 +10,23 @@ import org.llmkit.api.tensor.TorchOps;
  * @param ops torch's own ops
  * @param fused whether attention and RMSNorm use the fused kernels
  * @param type the model's tensor type
+ * @param cpu whether the weights live on the CPU (oneDNN's inner product is a CPU kernel)
  */
-record Kernels(TorchOps ops, boolean fused, TensorType type) {
+record Kernels(TorchOps ops, boolean fused, TensorType type, boolean cpu) {
 
     /**
-     * Whether linear layers may use oneDNN's inner product in this forward: fused kernels, a type oneDNN
-     * runs (float32, bf16) and no autograd recording (the oneDNN op has no backward).
+     * Whether linear layers may use oneDNN's inner product in this forward: fused kernels, on the CPU, a
+     * type oneDNN runs (float32, bf16) and no autograd recording (the oneDNN op has no backward).
      *
      * @param ctx the forward's context
      * @return true for oneDNN
      */
     boolean oneDnnLinear(ForwardContext ctx) {
-        return fused && ctx.inference && type.precision() != org.llmkit.api.Precision.FP16;
+        return oneDnn() && ctx.inference;
+    }
+
+    /** @return whether oneDNN's inner product can run this model's linear layers at inference */
+    boolean oneDnn() {
+        return fused && cpu && type.precision() != org.llmkit.api.Precision.FP16;
     }
 }

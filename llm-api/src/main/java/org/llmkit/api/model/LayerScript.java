@@ -30,9 +30,11 @@ final class LayerScript {
     private final DecoderSpec spec;
     private final Precision precision;
     private final LoraConfig lora;
+    private final boolean oneDnn;
     private final List<String> weights = new ArrayList<>();
 
-    LayerScript(ModelConfig config, DecoderSpec spec, Precision precision, LoraConfig lora) {
+    LayerScript(ModelConfig config, DecoderSpec spec, Precision precision, boolean oneDnn, LoraConfig lora) {
+        this.oneDnn = oneDnn;
         this.config = config;
         this.spec = spec;
         this.precision = precision;
@@ -195,7 +197,7 @@ final class LayerScript {
     }
 
     private String dense(String x, String w, String bias) {
-        if (precision == Precision.FP16) {
+        if (!oneDnn) {
             return "torch.linear(" + x + ", " + w + ", " + bias + ")";
         }
         return "ops.mkldnn._linear_pointwise(" + x + ", " + w + ", " + bias

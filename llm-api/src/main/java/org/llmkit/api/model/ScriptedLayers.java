@@ -21,11 +21,11 @@ final class ScriptedLayers implements AutoCloseable {
     private final ModelConfig config;
     private final boolean rotary;
 
-    ScriptedLayers(ModelConfig config, DecoderSpec spec, Precision precision, LoraConfig lora,
+    ScriptedLayers(ModelConfig config, DecoderSpec spec, Precision precision, boolean oneDnn, LoraConfig lora,
             Function<String, NDArray> weights) {
         this.config = config;
         this.rotary = spec.positions() == DecoderSpec.Positions.ROTARY;
-        LayerScript script = new LayerScript(config, spec, precision, lora);
+        LayerScript script = new LayerScript(config, spec, precision, oneDnn, lora);
         module = ScriptModule.load(TorchScriptArchive.of("LlmkitDecoderLayer", script.methods()), LayerScript.METHODS);
         for (int i = 0; i < config.numLayers(); i++) {
             List<String> names = script.weights();
@@ -65,7 +65,7 @@ final class ScriptedLayers implements AutoCloseable {
                 args.add(past);
                 method = mask == null ? "layer_cached" : "layer_cached_mask";
             }
-            x = module.call(method, args.toArray(new NDArray[0]));
+            x = module.callInference(method, args.toArray(new NDArray[0]));
         }
         return x;
     }

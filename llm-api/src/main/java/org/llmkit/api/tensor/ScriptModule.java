@@ -78,8 +78,31 @@ public final class ScriptModule implements AutoCloseable {
      * @return the result, in the first input's manager
      */
     public NDArray call(String method, NDArray... inputs) {
-        return callAll(method, inputs).singletonOrThrow();
+        return run(method, true, inputs).singletonOrThrow();
     }
+
+    /**
+     * Calls a method under torch's inference mode: no autograd bookkeeping at all, so many small ops run
+     * faster. The result is an inference tensor: fine as an input to later ops, never part of a gradient.
+     *
+     * @param method the method name
+     * @param inputs its tensor arguments, in order
+     * @return the result, in the first input's manager
+     */
+    public NDArray callInference(String method, NDArray... inputs) {
+        // The profiling graph executor re-specialises a method for new input shapes (a decode step's key
+        // length grows every step) and gains nothing on CPU without a fuser: run the plain interpreter.
+        JniUtils.setGraphExecutorOptimize(false);
+        try {
+            return run(method, false, inputs).singletonOrThrow();
+        } finally {
+            JniUtils.setGraphExecutorOptimize(GRAPH_OPTIMIZER_DEFAULT);
+        }
+    }
+
+    /** DJL's setting for the thread-local graph-executor optimisation, restored after inference calls. */
+    private static final boolean GRAPH_OPTIMIZER_DEFAULT =
+            Boolean.parseBoolean(System.getProperty("ai.djl.pytorch.graph_optimizer", "true"));
 
     /**
      * Calls a method whose result is a tuple of tensors.
@@ -89,6 +112,10 @@ public final class ScriptModule implements AutoCloseable {
      * @return the results, in the first input's manager
      */
     public NDList callAll(String method, NDArray... inputs) {
+        return run(method, true, inputs);
+    }
+
+    private NDList run(String method, boolean recordable, NDArray... inputs) {
         if (closed) {
             throw new IllegalStateException(className + " is closed; cannot run " + method);
         }
@@ -101,7 +128,7 @@ public final class ScriptModule implements AutoCloseable {
             list.add(unnamed(input, inputs[0].getManager()));
         }
         list.add(marker);   // last: the result manager is the first input's
-        return IValueUtils.forward(module, list, true);
+        return IValueUtils.forward(module, list, recordable);
     }
 
     /**
