@@ -25,6 +25,8 @@ import org.llmkit.api.Precision;
  */
 final class LayerScript {
     static final List<String> METHODS = List.of("layer", "layer_mask", "layer_cached", "layer_cached_mask");
+    /** Up to this many new tokens, attention is computed with plain matmuls rather than the fused kernel. */
+    static final int SMALL_T = 8;
 
     private final ModelConfig config;
     private final DecoderSpec spec;
@@ -149,8 +151,23 @@ final class LayerScript {
             b.line("k = torch.narrow(kc, 2, 0, p + t)");
             b.line("v = torch.narrow(vc, 2, 0, p + t)");
         }
-        b.line("a = torch.scaled_dot_product_attention(q, k, v, " + (masked ? "mask" : "None") + ", 0., "
-                + (masked ? "False" : cached ? "False" : "True") + ", scale=" + literal(1.0 / Math.sqrt(d))
+        String scale = literal(1.0 / Math.sqrt(d));
+        // A few new tokens (decode): plain matmuls with queries grouped per key/value head cost ~50 us a
+        // layer where the fused kernel's setup costs ~130 us. Longer inputs: the fused (flash) kernel.
+        b.line("if t <= " + SMALL_T + ":");
+        b.line("    qg = torch.reshape(q, [b, " + kv + ", " + (h / kv) + " * t, " + d + "])");
+        b.line("    s = torch.mul(torch.matmul(qg, torch.transpose(k, 2, 3)), " + scale + ")");
+        if (masked) {
+            b.line("    n = s.size(3)");
+            b.line("    s = torch.reshape(torch.add(torch.reshape(s, [b, " + kv + ", " + (h / kv)
+                    + ", t, n]), torch.unsqueeze(mask, 2)), [b, " + kv + ", " + (h / kv) + " * t, n])");
+        }
+        String probs = precision == Precision.FP32 ? "torch.softmax(s, -1)"
+                : "torch.to(torch.softmax(s, -1, 6), " + typeCode() + ")";               // softmax in float32, as HF
+        b.line("    a = torch.reshape(torch.matmul(" + probs + ", v), [b, " + h + ", t, " + d + "])");
+        b.line("else:");
+        b.line("    a = torch.scaled_dot_product_attention(q, k, v, " + (masked ? "mask" : "None") + ", 0., "
+                + (masked ? "False" : cached ? "False" : "True") + ", scale=" + scale
                 + ", enable_gqa=" + (h != kv ? "True" : "False") + ")");
         b.line("a = torch.reshape(torch.transpose(a, 1, 2), [b, t, " + (h * d) + "])");
         b.line("x = torch.add(x, " + linear("a", "self_attn.o_proj") + ")");
