@@ -79,6 +79,7 @@ public final class Generator {
             texts[b] = request.decoder() == null ? null : new TextAssembler(request.decoder(), request.stops());
         }
         long prefillNanos = 0;
+        boolean argmaxOnly = request.sampling().greedy() && request.sampling().repetitionPenalty() == 1;
         try (NDManager gen = parent.newSubManager()) {
             var c = model.config();
             KvCache cache = new KvCache(gen, c.numLayers(), batch, c.numKvHeads(), capacity, c.headDim(),
@@ -96,7 +97,8 @@ public final class Generator {
             }
             int running = batch;
             for (int produced = 0; produced < request.maxNewTokens() && running > 0; produced++) {
-                float[][] logits;
+                float[][] logits = null;
+                long[] argmax = null;
                 try (NDManager m = gen.newSubManager()) {
                     int t = step[0].length;
                     boolean[][] valid = slice(keyValid, past + t);
@@ -104,11 +106,16 @@ public final class Generator {
                     NDArray ids = m.create(flatten(step), new Shape(batch, t));
                     NDArray hidden = model.hidden(ids, ctx).get(new NDIndex(":, -1:, :"));
                     NDArray out = model.tensorType().float32(model.logits(hidden));
-                    float[] flat = out.toFloatArray();
-                    int vocab = c.vocabSize();
-                    logits = new float[batch][];
-                    for (int b = 0; b < batch; b++) {
-                        logits[b] = Arrays.copyOfRange(flat, b * vocab, (b + 1) * vocab);
+                    if (argmaxOnly) {
+                        // greedy without penalties needs only the argmax: skip copying [B, V] logits to the host
+                        argmax = out.argMax(-1).toLongArray();
+                    } else {
+                        float[] flat = out.toFloatArray();
+                        int vocab = c.vocabSize();
+                        logits = new float[batch][];
+                        for (int b = 0; b < batch; b++) {
+                            logits[b] = Arrays.copyOfRange(flat, b * vocab, (b + 1) * vocab);
+                        }
                     }
                     past += t;
                 }
@@ -120,7 +127,7 @@ public final class Generator {
                 for (int b = 0; b < batch; b++) {
                     int token = context[b][length[b] - 1];
                     if (finish[b] == null) {
-                        token = samplers[b].next(logits[b], context[b], length[b]);
+                        token = argmax != null ? (int) argmax[b] : samplers[b].next(logits[b], context[b], length[b]);
                         context[b][length[b]++] = token;
                         finish[b] = accept(request, texts[b], token, listener, b);
                         if (finish[b] == null && produced + 1 == request.maxNewTokens()) {

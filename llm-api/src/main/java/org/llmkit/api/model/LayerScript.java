@@ -131,19 +131,25 @@ final class LayerScript {
         b.line("t = x.size(1)");
         b.line("hn = " + norm("x", "input_layernorm"));
         b.line("qkv = " + linear("hn", PackedWeights.QKV));
-        b.line("q = " + withLora("torch.narrow(qkv, 2, 0, " + (h * d) + ")", "hn", "self_attn.q_proj"));
-        b.line("k = " + withLora("torch.narrow(qkv, 2, " + (h * d) + ", " + (kv * d) + ")", "hn", "self_attn.k_proj"));
+        boolean loraQk = hasLora("self_attn.q_proj") || hasLora("self_attn.k_proj");
+        if (loraQk) {
+            b.line("q = " + withLora("torch.narrow(qkv, 2, 0, " + (h * d) + ")", "hn", "self_attn.q_proj"));
+            b.line("k = " + withLora("torch.narrow(qkv, 2, " + (h * d) + ", " + (kv * d) + ")", "hn", "self_attn.k_proj"));
+            b.line("qk = torch.cat([q, k], 2)");
+        } else {
+            b.line("qk = torch.narrow(qkv, 2, 0, " + ((h + kv) * d) + ")");
+        }
         b.line("v = " + withLora("torch.narrow(qkv, 2, " + ((h + kv) * d) + ", " + (kv * d) + ")", "hn", "self_attn.v_proj"));
-        b.line("q = torch.transpose(torch.reshape(q, [b, t, " + h + ", " + d + "]), 1, 2)");
-        b.line("k = torch.transpose(torch.reshape(k, [b, t, " + kv + ", " + d + "]), 1, 2)");
-        b.line("v = torch.transpose(torch.reshape(v, [b, t, " + kv + ", " + d + "]), 1, 2)");
+        // queries and keys side by side as [B, H+KVH, T, D]: one rotation serves both
+        b.line("qk = torch.transpose(torch.reshape(qk, [b, t, " + (h + kv) + ", " + d + "]), 1, 2)");
         if (rotary) {
             int half = d / 2;
-            for (String r : new String[] {"q", "k"}) {
-                b.line(r + " = torch.add(torch.mul(" + r + ", cos), torch.mul(torch.cat([torch.neg(torch.slice(" + r
-                        + ", 3, " + half + ", " + d + ")), torch.slice(" + r + ", 3, 0, " + half + ")], 3), sin))");
-            }
+            b.line("qk = torch.add(torch.mul(qk, cos), torch.mul(torch.cat([torch.neg(torch.slice(qk, 3, " + half + ", "
+                    + d + ")), torch.slice(qk, 3, 0, " + half + ")], 3), sin))");
         }
+        b.line("q = torch.narrow(qk, 1, 0, " + h + ")");
+        b.line("k = torch.narrow(qk, 1, " + h + ", " + kv + ")");
+        b.line("v = torch.transpose(torch.reshape(v, [b, t, " + kv + ", " + d + "]), 1, 2)");
         if (cached) {
             b.line("p = int(past)");
             b.line("torch.narrow(kc, 2, p, t).copy_(k)");
