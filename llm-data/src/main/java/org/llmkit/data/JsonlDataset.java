@@ -1,0 +1,171 @@
+package org.llmkit.data;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * JSON Lines files: one JSON object per line. The text field (default {@code "text"}) becomes
+ * {@link Document#text()}, the id field (default {@code "id"}) {@link Document#id()} when present
+ * (else {@code <file name>:<line>}), every other field the metadata.
+ *
+ * <p>A line that is not a JSON object is a {@link DataFormatException} with reason
+ * {@link DataFormatException#MALFORMED}; a record without the text field, or whose text field is not
+ * a string, one with reason {@link DataFormatException#MISSING_FIELD}. Both name the file and line.
+ * Immutable: {@link #textField(String)} and {@link #idField(String)} return new datasets.
+ */
+public final class JsonlDataset implements Dataset {
+
+    static final String DEFAULT_TEXT_FIELD = "text";
+    static final String DEFAULT_ID_FIELD = "id";
+
+    private static final ObjectReader READER = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .readerFor(new TypeReference<LinkedHashMap<String, Object>>() { });
+
+    private final List<Path> paths;
+    private final String textField;
+    private final String idField;
+
+    JsonlDataset(List<Path> paths, String textField, String idField) {
+        this.paths = paths;
+        this.textField = textField;
+        this.idField = idField;
+    }
+
+    /**
+     * Returns this dataset reading the text from another field.
+     *
+     * @param field the field name; not blank
+     * @return the new dataset
+     */
+    public JsonlDataset textField(String field) {
+        requireField(field, "textField");
+        return new JsonlDataset(paths, field, idField);
+    }
+
+    /**
+     * Returns this dataset reading document ids from another field.
+     *
+     * @param field the field name; not blank
+     * @return the new dataset
+     */
+    public JsonlDataset idField(String field) {
+        requireField(field, "idField");
+        return new JsonlDataset(paths, textField, field);
+    }
+
+    private static void requireField(String field, String option) {
+        Objects.requireNonNull(field, option + " must not be null");
+        if (field.isBlank()) {
+            throw new IllegalArgumentException(option + " must not be blank");
+        }
+    }
+
+    @Override
+    public DocumentStream open() throws IOException {
+        List<Path> files = SourceFiles.expand(paths, false);
+        return new Stream(files.iterator());
+    }
+
+    @Override
+    public String describe() {
+        return "jsonl" + paths + " text field \"" + textField + "\"";
+    }
+
+    private final class Stream implements DocumentStream {
+        private final Iterator<Path> files;
+        private Path file;
+        private BufferedReader reader;
+        private long line;
+        private long recordsInFile;
+
+        Stream(Iterator<Path> files) {
+            this.files = files;
+        }
+
+        @Override
+        public Document next() throws IOException {
+            while (true) {
+                if (reader == null) {
+                    if (!files.hasNext()) {
+                        return null;
+                    }
+                    file = files.next();
+                    reader = SourceFiles.openReader(file);
+                    line = 0;
+                    recordsInFile = 0;
+                }
+                String text;
+                try {
+                    text = reader.readLine();
+                } catch (IOException e) {
+                    throw SourceFiles.readFailure(file, line + 1, e);
+                }
+                if (text == null) {
+                    reader.close();
+                    reader = null;
+                    if (recordsInFile == 0) {
+                        throw new DataFormatException(file, 0, DataFormatException.MALFORMED,
+                                "file holds no JSON records (only blank lines)");
+                    }
+                    continue;
+                }
+                line++;
+                if (text.isBlank()) {
+                    continue;
+                }
+                recordsInFile++;
+                return parse(text);
+            }
+        }
+
+        private Document parse(String text) throws DataFormatException {
+            Map<String, Object> fields;
+            try {
+                fields = READER.readValue(text);
+            } catch (JsonProcessingException e) {
+                throw new DataFormatException(file, line, DataFormatException.MALFORMED,
+                        "not a JSON object: " + e.getOriginalMessage());
+            } catch (IOException e) {
+                throw new DataFormatException(file, line, DataFormatException.MALFORMED, e.toString());
+            }
+            if (fields == null) {
+                throw new DataFormatException(file, line, DataFormatException.MALFORMED, "not a JSON object: null");
+            }
+            if (!fields.containsKey(textField)) {
+                throw new DataFormatException(file, line, DataFormatException.MISSING_FIELD,
+                        "no text field \"" + textField + "\"; the record has fields " + fields.keySet()
+                                + " (choose one with Dataset.jsonl(...).textField(name))");
+            }
+            Object body = fields.remove(textField);
+            if (!(body instanceof String string)) {
+                throw new DataFormatException(file, line, DataFormatException.MISSING_FIELD,
+                        "text field \"" + textField + "\" is " + (body == null ? "null" : "not a string: " + body)
+                                + "; expected a JSON string");
+            }
+            Object id = fields.remove(idField);
+            String docId = id == null ? file.getFileName() + ":" + line : id.toString();
+            return Document.of(docId, string, fields);
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (reader != null) {
+                reader.close();
+                reader = null;
+            }
+        }
+    }
+}
