@@ -39,28 +39,36 @@ run() {  # name, command...
     echo "loadavg_end=$(cut -d' ' -f1 /proc/loadavg)"; } > "$OUT/$name.txt"
 }
 
-# llmkit: default OpenMP policy (idle machine), libtorch's default threads (all cores)
-run llmkit java -jar "$JAR" bench --model "$MODEL" --reps 5
-# torch eager peer; the sandbox may export OPENBLAS_CORETYPE=Haswell, which halves its GEMM speed on AVX-512 CPUs
-run torch env OPENBLAS_CORETYPE=${TORCH_CORETYPE:-Cooperlake} /usr/bin/python3 "$PEERS/torch/bench.py" "$MODEL" --quiet --skip train
+# Two rounds, alternating, because the host's speed drifts by 20-50% over minutes (shared VM): compare within a round.
+for round in 1 2; do
+  # llmkit: default OpenMP policy (idle machine), libtorch's default threads (all cores)
+  run llmkit$round java -jar "$JAR" bench --model "$MODEL" --reps 5
+  # torch eager peer; the sandbox may export OPENBLAS_CORETYPE=Haswell, which halves its GEMM speed on AVX-512 CPUs
+  run torch$round env OPENBLAS_CORETYPE=${TORCH_CORETYPE:-Cooperlake} /usr/bin/python3 "$PEERS/torch/bench.py" "$MODEL" \
+      --quiet --skip train
+done
 # Jlama (pure-Java Vector API kernels); builds itself with JDK 25 on first use
 run jlama env JLAMA_PEER_BUILD=${JLAMA_PEER_BUILD:-/tmp/jlama-peer-build} "$PEERS/jlama/run-jlama.sh" "$MODEL" --reps 5
 
 val() { grep -m1 "^$2=" "$OUT/$1.txt" | cut -d= -f2-; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0>0 && b+0>0) printf "%.2f", a/b; else print "n/a" }'; }
 {
-  echo "| engine | prefill tok/s | decode tok/s (batch 1) | decode tok/s (batch 8) | load during run |"
-  echo "| --- | --- | --- | --- | --- |"
-  echo "| llmkit (DJL 0.36, libtorch 2.7.1) | $(val llmkit prefill_tok_s) | $(val llmkit decode_tok_s) | $(val llmkit decode_b8_tok_s) | $(val llmkit loadavg_start)-$(val llmkit loadavg_end) |"
-  echo "| PyTorch eager peer ($(val torch torch), $(val torch blas)) | $(val torch prefill_tok_s) | $(val torch decode_tok_s) | $(val torch decode_b8_tok_s) | $(val torch loadavg_start)-$(val torch loadavg_end) |"
-  echo "| Jlama 0.8.4 peer | $(val jlama prefill_tok_s) | $(val jlama decode_tok_s) | n/a | $(val jlama loadavg_start)-$(val jlama loadavg_end) |"
+  echo "| engine | round | prefill tok/s | decode tok/s (batch 1) | decode tok/s (batch 8) | load during run |"
+  echo "| --- | --- | --- | --- | --- | --- |"
+  for r in 1 2; do
+    echo "| llmkit (DJL 0.36, libtorch 2.7.1) | $r | $(val llmkit$r prefill_tok_s) | $(val llmkit$r decode_tok_s) | $(val llmkit$r decode_b8_tok_s) | $(val llmkit$r loadavg_start)-$(val llmkit$r loadavg_end) |"
+    echo "| PyTorch eager peer ($(val torch$r torch), $(val torch$r blas)) | $r | $(val torch$r prefill_tok_s) | $(val torch$r decode_tok_s) | $(val torch$r decode_b8_tok_s) | $(val torch$r loadavg_start)-$(val torch$r loadavg_end) |"
+  done
+  echo "| Jlama 0.8.4 peer (Panama kernels) | - | $(val jlama prefill_tok_s) | $(val jlama decode_tok_s) | n/a | $(val jlama loadavg_start)-$(val jlama loadavg_end) |"
   echo
-  best=$(awk -v a="$(val torch decode_tok_s)" -v b="$(val jlama decode_tok_s)" 'BEGIN{print (a+0>b+0)?a:b}')
-  echo "- decode, llmkit / faster peer: $(ratio "$(val llmkit decode_tok_s)" "$best")"
-  echo "- decode batch 8, llmkit / torch: $(ratio "$(val llmkit decode_b8_tok_s)" "$(val torch decode_b8_tok_s)")"
-  echo "- prefill, llmkit / torch: $(ratio "$(val llmkit prefill_tok_s)" "$(val torch prefill_tok_s)")"
-  echo "- copy bandwidth: llmkit $(val llmkit copy_gbs) GB/s, torch peer $(val torch copy_gbs) GB/s; decode bound $(val llmkit decode_bound_tok_s) tok/s;"\
-       "llmkit decode = $(ratio "$(val llmkit decode_tok_s)" "$(val llmkit decode_bound_tok_s)") of it"
-  echo "- llmkit memory: heap after load $(val llmkit heap_used_after_load_mb) MB, RSS after load $(val llmkit rss_after_load_mb) MB, peak RSS $(val llmkit peak_rss_mb) MB"
+  for r in 1 2; do
+    best=$(awk -v a="$(val torch$r decode_tok_s)" -v b="$(val jlama decode_tok_s)" 'BEGIN{print (a+0>b+0)?a:b}')
+    echo "- round $r: decode llmkit / faster peer $(ratio "$(val llmkit$r decode_tok_s)" "$best");"\
+         "decode batch 8 llmkit / torch $(ratio "$(val llmkit$r decode_b8_tok_s)" "$(val torch$r decode_b8_tok_s)");"\
+         "prefill llmkit / torch $(ratio "$(val llmkit$r prefill_tok_s)" "$(val torch$r prefill_tok_s)");"\
+         "copy bandwidth $(val llmkit$r copy_gbs) GB/s (torch peer: $(val torch$r copy_gbs)), decode bound"\
+         "$(val llmkit$r decode_bound_tok_s) tok/s, llmkit decode = $(ratio "$(val llmkit$r decode_tok_s)" "$(val llmkit$r decode_bound_tok_s)") of it"
+  done
+  echo "- llmkit memory: heap after load $(val llmkit1 heap_used_after_load_mb) MB, RSS after load $(val llmkit1 rss_after_load_mb) MB, peak RSS $(val llmkit1 peak_rss_mb) MB (model file 476 MB)"
 } | tee "$OUT/summary.md"
 echo "results in $OUT" >&2
