@@ -1,0 +1,362 @@
+package org.llmkit.train;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.llmkit.api.LanguageModel;
+import org.llmkit.data.TokenDataset;
+
+/**
+ * Fine-tunes a {@link LanguageModel}: full fine-tuning or LoRA, AdamW, warmup and decay schedules,
+ * gradient accumulation and clipping, periodic evaluation, metrics and checkpoints.
+ *
+ * <pre>{@code
+ * TrainingResult r = FineTuner.of(model).lora(8, 16, "q_proj", "v_proj")
+ *         .learningRate(2e-4).warmupSteps(10).schedule(Schedule.COSINE)
+ *         .batchSize(8).maxSteps(200).train(TokenDataset.open(shards));
+ * }</pre>
+ *
+ * <p>A {@code FineTuner} is immutable: every setter checks its value and returns a new instance. The
+ * defaults follow transformers' {@code TrainingArguments} (lr 5e-5, linear schedule, no warmup, weight
+ * decay 0, clipping at norm 1, 3 epochs, seed 42). {@link #train} checks combinations and the data
+ * before any work, then trains the model in place (its weights, or its adapter, change).
+ */
+public final class FineTuner {
+    private final LanguageModel model;
+    private final TrainingOptions options;
+    private final Checkpoints.Resumed resumed;
+
+    private FineTuner(LanguageModel model, TrainingOptions options, Checkpoints.Resumed resumed) {
+        this.model = model;
+        this.options = options;
+        this.resumed = resumed;
+    }
+
+    /**
+     * Starts configuring a run on a model. A model that carries a LoRA adapter (loaded with
+     * {@code .adapter(...)}) trains that adapter only.
+     *
+     * @param model the model to train, in FP32
+     * @return a fine-tuner with default settings
+     */
+    public static FineTuner of(LanguageModel model) {
+        return new FineTuner(Objects.requireNonNull(model, "model"), new TrainingOptions(), null);
+    }
+
+    /**
+     * Reopens a checkpoint written by {@link #checkpointEvery}: loads the model (or the base model and
+     * the adapter), the optimizer state, the data position and the settings, so that {@link #train}
+     * with the same training data continues exactly where the checkpoint was taken.
+     *
+     * @param checkpointDir a {@code checkpoint-NNNNNNNN} folder
+     * @return a fine-tuner holding the restored model; close {@link #model()} when done
+     * @throws IOException when the checkpoint is missing, incomplete or corrupt (the message says which file)
+     */
+    public static FineTuner resume(Path checkpointDir) throws IOException {
+        Checkpoints.Resumed r = Checkpoints.open(checkpointDir);
+        return new FineTuner(r.model(), r.options(), r);
+    }
+
+    /** @return the model this fine-tuner trains */
+    public LanguageModel model() {
+        return model;
+    }
+
+    private FineTuner with(Consumer<TrainingOptions> change) {
+        TrainingOptions copy = options.copy();
+        change.accept(copy);
+        return new FineTuner(model, copy, resumed);
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /**
+     * @param lr the peak learning rate, &gt; 0 and finite
+     * @return a copy with it
+     */
+    public FineTuner learningRate(double lr) {
+        check(lr > 0 && Double.isFinite(lr), "learningRate must be > 0 and finite, was " + lr);
+        return with(o -> o.learningRate = lr);
+    }
+
+    /**
+     * @param beta1 AdamW's first-moment decay, in [0, 1)
+     * @param beta2 AdamW's second-moment decay, in [0, 1)
+     * @return a copy with them
+     */
+    public FineTuner adamBetas(double beta1, double beta2) {
+        check(beta1 >= 0 && beta1 < 1, "adamBetas beta1 must be in [0, 1), was " + beta1);
+        check(beta2 >= 0 && beta2 < 1, "adamBetas beta2 must be in [0, 1), was " + beta2);
+        return with(o -> {
+            o.beta1 = beta1;
+            o.beta2 = beta2;
+        });
+    }
+
+    /**
+     * @param epsilon AdamW's epsilon, added after {@code sqrt(v_hat)}; &gt; 0
+     * @return a copy with it
+     */
+    public FineTuner adamEpsilon(double epsilon) {
+        check(epsilon > 0 && Double.isFinite(epsilon), "adamEpsilon must be > 0 and finite, was " + epsilon);
+        return with(o -> o.epsilon = epsilon);
+    }
+
+    /**
+     * @param weightDecay decoupled weight decay, &gt;= 0 (0 = off, the default)
+     * @return a copy with it
+     */
+    public FineTuner weightDecay(double weightDecay) {
+        check(weightDecay >= 0 && Double.isFinite(weightDecay), "weightDecay must be >= 0, was " + weightDecay);
+        return with(o -> o.weightDecay = weightDecay);
+    }
+
+    /**
+     * @param decay true to decay biases and norm weights too ({@code torch.optim.AdamW} on all
+     *     parameters); false (default) to exempt them, as transformers' Trainer does
+     * @return a copy with it
+     */
+    public FineTuner decayBiasAndNorm(boolean decay) {
+        return with(o -> o.decayBiasAndNorm = decay);
+    }
+
+    /**
+     * @param schedule the learning-rate shape after warmup
+     * @return a copy with it
+     */
+    public FineTuner schedule(Schedule schedule) {
+        Objects.requireNonNull(schedule, "schedule");
+        return with(o -> o.schedule = schedule);
+    }
+
+    /**
+     * @param steps optimizer steps of linear warmup from 0, &gt;= 0
+     * @return a copy with it
+     */
+    public FineTuner warmupSteps(long steps) {
+        check(steps >= 0, "warmupSteps must be >= 0, was " + steps);
+        return with(o -> o.warmupSteps = steps);
+    }
+
+    /**
+     * @param maxNorm the global gradient-norm threshold, &gt;= 0; 0 turns clipping off
+     * @return a copy with it
+     */
+    public FineTuner gradientClipping(double maxNorm) {
+        check(maxNorm >= 0 && Double.isFinite(maxNorm), "gradientClipping must be >= 0 (0 = off), was " + maxNorm);
+        return with(o -> o.gradientClipping = maxNorm);
+    }
+
+    /**
+     * @param epochs passes over the training data, &gt;= 1 (ignored when {@link #maxSteps} is set)
+     * @return a copy with it
+     */
+    public FineTuner epochs(int epochs) {
+        check(epochs >= 1, "epochs must be >= 1, was " + epochs);
+        return with(o -> o.epochs = epochs);
+    }
+
+    /**
+     * @param steps the number of optimizer steps, &gt;= 1; overrides {@link #epochs} (data repeats as needed)
+     * @return a copy with it
+     */
+    public FineTuner maxSteps(long steps) {
+        check(steps >= 1, "maxSteps must be >= 1, was " + steps);
+        return with(o -> o.maxSteps = steps);
+    }
+
+    /**
+     * @param size sequences per micro-batch, &gt;= 1
+     * @return a copy with it
+     */
+    public FineTuner batchSize(int size) {
+        check(size >= 1, "batchSize must be >= 1, was " + size);
+        return with(o -> o.batchSize = size);
+    }
+
+    /**
+     * @param microBatches micro-batches whose gradients add up before each optimizer step, &gt;= 1
+     * @return a copy with it
+     */
+    public FineTuner gradientAccumulation(int microBatches) {
+        check(microBatches >= 1, "gradientAccumulation must be >= 1, was " + microBatches);
+        return with(o -> o.gradientAccumulation = microBatches);
+    }
+
+    /**
+     * @param shuffle whether each epoch visits the sequences in a seeded random order (default true)
+     * @return a copy with it
+     */
+    public FineTuner shuffle(boolean shuffle) {
+        return with(o -> o.shuffle = shuffle);
+    }
+
+    /**
+     * @param seed the seed of data order and LoRA initialisation (default 42)
+     * @return a copy with it
+     */
+    public FineTuner seed(long seed) {
+        return with(o -> o.seed = seed);
+    }
+
+    /**
+     * Trains a LoRA adapter instead of all weights: the base is frozen. On a model without an adapter one
+     * is attached at {@link #train} with PEFT's initialisation ({@code A} Kaiming-uniform, {@code B} = 0);
+     * on a model that carries one, these settings must equal the adapter's.
+     *
+     * @param rank r, &gt;= 1
+     * @param alpha lora_alpha, &gt; 0
+     * @param targetModules module names matched as suffixes, e.g. {@code q_proj}, at least one
+     * @return a copy with it
+     */
+    public FineTuner lora(int rank, double alpha, String... targetModules) {
+        check(rank >= 1, "lora rank must be >= 1, was " + rank);
+        check(alpha > 0 && Double.isFinite(alpha), "lora alpha must be > 0, was " + alpha);
+        check(targetModules != null && targetModules.length > 0,
+                "lora needs at least one target module name, e.g. \"q_proj\", \"v_proj\"");
+        List<String> targets = List.copyOf(Arrays.asList(targetModules));
+        return with(o -> {
+            o.loraRank = rank;
+            o.loraAlpha = alpha;
+            o.loraTargets = targets;
+        });
+    }
+
+    /**
+     * @param dropout LoRA dropout in [0, 1); values above 0 are refused by {@link #train} because the
+     *     model's forward pass does not apply dropout yet
+     * @return a copy with it
+     */
+    public FineTuner loraDropout(double dropout) {
+        check(dropout >= 0 && dropout < 1, "loraDropout must be in [0, 1), was " + dropout);
+        return with(o -> o.loraDropout = dropout);
+    }
+
+    /**
+     * @param everySteps evaluate after every this many optimizer steps (and before the first and after
+     *     the last), &gt;= 1
+     * @param validation the held-out sequences
+     * @return a copy with it
+     */
+    public FineTuner evaluateEvery(long everySteps, TokenDataset validation) {
+        check(everySteps >= 1, "evaluateEvery must be >= 1, was " + everySteps);
+        Objects.requireNonNull(validation, "validation");
+        return with(o -> {
+            o.evaluateEvery = everySteps;
+            o.validation = validation;
+        });
+    }
+
+    /**
+     * @param everySteps write a checkpoint after every this many optimizer steps and at the end, &gt;= 1
+     * @param dir the folder that receives {@code checkpoint-NNNNNNNN} folders
+     * @return a copy with it
+     */
+    public FineTuner checkpointEvery(long everySteps, Path dir) {
+        check(everySteps >= 1, "checkpointEvery must be >= 1, was " + everySteps);
+        String folder = Objects.requireNonNull(dir, "dir").toAbsolutePath().toString();
+        return with(o -> {
+            o.checkpointEvery = everySteps;
+            o.checkpointDir = folder;
+        });
+    }
+
+    /**
+     * @param count how many of the newest checkpoints to keep, &gt;= 1 (default 3)
+     * @return a copy with it
+     */
+    public FineTuner keepCheckpoints(int count) {
+        check(count >= 1, "keepCheckpoints must be >= 1, was " + count);
+        return with(o -> o.keepCheckpoints = count);
+    }
+
+    /**
+     * @param dir folder for {@code metrics.jsonl} (one line per step and per evaluation) and
+     *     {@code loss.png} (the loss curve, drawn at the end)
+     * @return a copy with it
+     */
+    public FineTuner logTo(Path dir) {
+        String folder = Objects.requireNonNull(dir, "dir").toAbsolutePath().toString();
+        return with(o -> o.logDir = folder);
+    }
+
+    /**
+     * @param everySteps write a progress line (loss, lr, tokens/s, ETA) to the log every this many steps, &gt;= 1
+     * @return a copy with it
+     */
+    public FineTuner logEvery(long everySteps) {
+        check(everySteps >= 1, "logEvery must be >= 1, was " + everySteps);
+        return with(o -> o.logEvery = everySteps);
+    }
+
+    /**
+     * @param listener receives every step and evaluation; listeners add up
+     * @return a copy with it
+     */
+    public FineTuner listener(TrainingListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        return with(o -> o.listeners.add(listener));
+    }
+
+    /**
+     * Requests FP16 mixed precision with dynamic loss scaling. Not implemented yet: {@link #train} throws.
+     *
+     * @return a copy with it
+     */
+    public FineTuner fp16() {
+        return with(o -> o.precision = "FP16");
+    }
+
+    /**
+     * Requests BF16 mixed precision. Not implemented yet: {@link #train} throws.
+     *
+     * @return a copy with it
+     */
+    public FineTuner bf16() {
+        return with(o -> o.precision = "BF16");
+    }
+
+    /**
+     * Requests ZeRO sharding (memory-strategy issue). Not implemented yet: {@link #train} throws for
+     * stages above 0.
+     *
+     * @param stage 0 (off), 1, 2 or 3
+     * @return a copy with it
+     */
+    public FineTuner zeroStage(int stage) {
+        check(stage >= 0 && stage <= 3, "zeroStage must be 0, 1, 2 or 3, was " + stage);
+        return with(o -> o.zeroStage = stage);
+    }
+
+    /**
+     * Requests optimizer-state offload (memory-strategy issue). Not implemented yet: {@link #train} throws.
+     *
+     * @return a copy with it
+     */
+    public FineTuner offloadOptimizer() {
+        return with(o -> o.offloadOptimizer = true);
+    }
+
+    /**
+     * Checks the settings against the model and the data, then trains.
+     *
+     * @param train the training sequences, each of 2 to {@code max_position_embeddings} tokens
+     * @return losses, gradient norms, learning rates, evaluations and throughput
+     * @throws IllegalArgumentException for bad data or settings, before any work
+     * @throws UnsupportedOperationException for a requested feature that is not implemented, naming it
+     * @throws IOException when writing metrics or checkpoints fails
+     */
+    public TrainingResult train(TokenDataset train) throws IOException {
+        RunChecks.check(model, options, train, resumed);
+        try (TrainingRun run = TrainingRun.prepare(model, options, train, resumed)) {
+            return run.run();
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package org.llmkit.train;
+
+import java.util.OptionalInt;
+import org.llmkit.api.LanguageModel;
+import org.llmkit.api.LoraConfig;
+import org.llmkit.api.Precision;
+import org.llmkit.data.TokenDataset;
+
+/** The checks {@link FineTuner#train} runs before any work: features, combinations, data. */
+final class RunChecks {
+    private RunChecks() { }
+
+    static void check(LanguageModel model, TrainingOptions o, TokenDataset train, Checkpoints.Resumed resumed) {
+        if (!"FP32".equals(o.precision)) {
+            throw new UnsupportedOperationException(o.precision + " mixed-precision training (" + o.precision.toLowerCase()
+                    + "()) is not implemented yet; train in FP32 (omit fp16()/bf16())");
+        }
+        if (o.zeroStage > 0) {
+            throw new UnsupportedOperationException("ZeRO sharding (zeroStage(" + o.zeroStage
+                    + ")) belongs to the memory-strategy issue and is not implemented yet; use zeroStage(0)");
+        }
+        if (o.offloadOptimizer) {
+            throw new UnsupportedOperationException("optimizer offload (offloadOptimizer()) belongs to the "
+                    + "memory-strategy issue and is not implemented yet");
+        }
+        if (o.loraDropout > 0) {
+            throw new UnsupportedOperationException("LoRA dropout (loraDropout(" + o.loraDropout
+                    + ")) is not applied by llm-api's forward pass yet; use loraDropout(0)");
+        }
+        if (model.precision() != Precision.FP32) {
+            throw new UnsupportedOperationException("training weights loaded in " + model.precision()
+                    + " is not implemented; load the model with precision(Precision.FP32)");
+        }
+        if (o.loraRequested() && model.adapter().isPresent() && resumed == null) {
+            LoraConfig a = model.adapter().get();
+            if (a.rank() != o.loraRank || a.alpha() != o.loraAlpha
+                    || !new java.util.HashSet<>(a.targetModules()).equals(new java.util.HashSet<>(o.loraTargets))) {
+                throw new IllegalArgumentException("lora(" + o.loraRank + ", " + o.loraAlpha + ", " + o.loraTargets
+                        + ") does not match the model's adapter (r=" + a.rank() + ", alpha=" + a.alpha() + ", targets "
+                        + a.targetModules() + "); omit lora(...) to train the loaded adapter");
+            }
+        }
+        boolean lora = o.loraRequested() || model.adapter().isPresent();
+        if (o.checkpointEvery > 0 && lora && model.source() == null) {
+            throw new IllegalArgumentException("checkpointEvery with LoRA needs a base model loaded from a folder "
+                    + "(checkpoints hold the adapter and name the base folder); save the base model and load it first");
+        }
+        checkData("training data", train, model);
+        if (o.validation != null) {
+            checkData("evaluateEvery validation data", o.validation, model);
+        }
+        if (resumed != null && resumed.trainSize() != train.size()) {
+            throw new IllegalArgumentException("the checkpoint was trained on " + resumed.trainSize()
+                    + " sequences but this training data has " + train.size() + "; resume with the same data");
+        }
+    }
+
+    static void checkData(String what, TokenDataset data, LanguageModel model) {
+        if (data == null || data.size() == 0) {
+            throw new IllegalArgumentException(what + " is empty; at least one sequence of 2 or more tokens is needed");
+        }
+        int vocab = model.config().vocabSize();
+        int context = model.config().maxPositionEmbeddings();
+        if (data.vocabSize() > vocab) {
+            throw new IllegalArgumentException(what + " has token ids up to " + (data.vocabSize() - 1)
+                    + " but the model's vocabulary is [0, " + vocab + ") (vocab_size)");
+        }
+        OptionalInt fixed = data.sequenceLength();
+        if (fixed.isPresent()) {
+            checkLength(what, 0, fixed.getAsInt(), context);
+            return;
+        }
+        for (long i = 0; i < data.size(); i++) {
+            checkLength(what, i, data.get(i).length, context);
+        }
+    }
+
+    private static void checkLength(String what, long index, int length, int context) {
+        if (length < 2) {
+            throw new IllegalArgumentException(what + ": sequence " + index + " has " + length
+                    + " token(s); the loss needs at least 2");
+        }
+        if (length > context) {
+            throw new IllegalArgumentException(what + ": sequence " + index + " has " + length
+                    + " tokens, more than the model's max_position_embeddings (" + context
+                    + "); pack or cut sequences to at most " + context + " tokens");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package org.llmkit.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.llmkit.api.model.DecoderModel;
+import org.llmkit.api.model.NoGradient;
+
+/**
+ * The parameters a run trains: all of them for full fine-tuning, only {@code lora_A}/{@code lora_B}
+ * for LoRA (the base is frozen: its arrays record no gradient). Also computes the global gradient norm,
+ * clips and clears gradients.
+ */
+final class TrainableSet {
+    private final List<Entry> entries = new ArrayList<>();
+
+    /**
+     * One trainable parameter.
+     *
+     * @param name HF name
+     * @param array the parameter's array (for q/k/v and gate/up a row view of a packed tensor)
+     * @param decay whether weight decay applies
+     */
+    record Entry(String name, NDArray array, boolean decay) {
+        /**
+         * @param scratch the manager the gradient handle is attached to (it is closed with it)
+         * @return the accumulated gradient, sharing memory with the parameter's {@code .grad}
+         */
+        NDArray gradient(NDManager scratch) {
+            NDArray g = array.getGradient();
+            g.attach(scratch);
+            return g;
+        }
+    }
+
+    private TrainableSet() { }
+
+    /**
+     * Selects trainable parameters and switches gradient recording on for them only.
+     *
+     * @param model the decoder
+     * @param loraOnly train only the adapter
+     * @param decayBiasAndNorm whether 1-D parameters (biases, norm weights) get weight decay
+     * @return the set
+     */
+    static TrainableSet select(DecoderModel model, boolean loraOnly, boolean decayBiasAndNorm) {
+        TrainableSet set = new TrainableSet();
+        for (Map.Entry<String, Parameter> e : model.parameters().entrySet()) {
+            NDArray a = e.getValue().getArray();
+            boolean isLora = e.getKey().contains(".lora_A.") || e.getKey().contains(".lora_B.");
+            boolean train = !loraOnly || isLora;
+            a.setRequiresGradient(train);
+            if (train) {
+                // transformers excludes biases and LayerNorm/RMSNorm weights from decay: here, the 1-D ones
+                boolean oneDim = a.getShape().dimension() == 1;
+                set.entries.add(new Entry(e.getKey(), a, decayBiasAndNorm || !oneDim));
+            }
+        }
+        return set;
+    }
+
+    /** @return the trainable parameters, in model order */
+    List<Entry> entries() {
+        return entries;
+    }
+
+    /** @return the number of trainable scalars */
+    long size() {
+        return entries.stream().mapToLong(e -> e.array().getShape().size()).sum();
+    }
+
+    /**
+     * Returns the global L2 norm of all gradients and, when it exceeds {@code maxNorm > 0}, scales every
+     * gradient by {@code maxNorm / (norm + 1e-6)} as {@code torch.nn.utils.clip_grad_norm_} does.
+     *
+     * @param scratch the step's manager
+     * @param maxNorm the clipping threshold, 0 for none
+     * @return the norm before clipping
+     */
+    double normAndClip(NDManager scratch, double maxNorm) {
+        try (NoGradient off = NoGradient.scope()) {
+            double squares = 0;
+            List<NDArray> grads = new ArrayList<>();
+            for (Entry e : entries) {
+                NDArray g = e.gradient(scratch);
+                grads.add(g);
+                double n = g.norm().getFloat();
+                squares += n * n;
+            }
+            double norm = Math.sqrt(squares);
+            if (maxNorm > 0 && norm > maxNorm) {
+                float coefficient = (float) (maxNorm / (norm + 1e-6));
+                grads.forEach(g -> g.muli(coefficient));
+            }
+            return norm;
+        }
+    }
+
+    /** Clears every gradient (torch's {@code zero_grad}), so the next step accumulates from 0. */
+    void zeroGradients() {
+        entries.forEach(e -> JniUtils.zeroGrad((PtNDArray) e.array()));
+    }
+
+    /** Stops gradient recording on the model's parameters after training. */
+    void release() {
+        entries.forEach(e -> e.array().setRequiresGradient(false));
+    }
+}

@@ -1,0 +1,97 @@
+package org.llmkit.train;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.llmkit.data.TokenDataset;
+
+/**
+ * Every knob of a run. Package-private and only mutated on a fresh {@link #copy()} inside a
+ * {@link FineTuner} setter, so a {@code FineTuner} never changes once built. The serializable part is
+ * stored in checkpoints (Jackson reads and writes the fields).
+ */
+final class TrainingOptions {
+    double learningRate = 5e-5;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double epsilon = 1e-8;
+    double weightDecay = 0.0;
+    boolean decayBiasAndNorm = false;
+    Schedule schedule = Schedule.LINEAR;
+    long warmupSteps = 0;
+    double gradientClipping = 1.0;
+    int epochs = 3;
+    long maxSteps = 0;
+    int batchSize = 8;
+    int gradientAccumulation = 1;
+    boolean shuffle = true;
+    long seed = 42;
+    int loraRank = 0;
+    double loraAlpha = 0;
+    double loraDropout = 0;
+    List<String> loraTargets = List.of();
+    long evaluateEvery = 0;
+    long checkpointEvery = 0;
+    String checkpointDir;
+    int keepCheckpoints = 3;
+    String logDir;
+    long logEvery = 10;
+    String precision = "FP32";
+    int zeroStage = 0;
+    boolean offloadOptimizer = false;
+    @JsonIgnore
+    TokenDataset validation;
+    @JsonIgnore
+    List<TrainingListener> listeners = List.of();
+
+    TrainingOptions copy() {
+        TrainingOptions c = new TrainingOptions();
+        c.learningRate = learningRate;
+        c.beta1 = beta1;
+        c.beta2 = beta2;
+        c.epsilon = epsilon;
+        c.weightDecay = weightDecay;
+        c.decayBiasAndNorm = decayBiasAndNorm;
+        c.schedule = schedule;
+        c.warmupSteps = warmupSteps;
+        c.gradientClipping = gradientClipping;
+        c.epochs = epochs;
+        c.maxSteps = maxSteps;
+        c.batchSize = batchSize;
+        c.gradientAccumulation = gradientAccumulation;
+        c.shuffle = shuffle;
+        c.seed = seed;
+        c.loraRank = loraRank;
+        c.loraAlpha = loraAlpha;
+        c.loraDropout = loraDropout;
+        c.loraTargets = loraTargets;
+        c.evaluateEvery = evaluateEvery;
+        c.checkpointEvery = checkpointEvery;
+        c.checkpointDir = checkpointDir;
+        c.keepCheckpoints = keepCheckpoints;
+        c.logDir = logDir;
+        c.logEvery = logEvery;
+        c.precision = precision;
+        c.zeroStage = zeroStage;
+        c.offloadOptimizer = offloadOptimizer;
+        c.validation = validation;
+        c.listeners = new ArrayList<>(listeners);
+        return c;
+    }
+
+    /** @return whether a LoRA adapter was requested with {@code lora(...)} */
+    boolean loraRequested() {
+        return loraRank > 0;
+    }
+
+    /** @return the checkpoint folder, or null */
+    Path checkpointPath() {
+        return checkpointDir == null ? null : Path.of(checkpointDir);
+    }
+
+    /** @return the metrics folder, or null */
+    Path logPath() {
+        return logDir == null ? null : Path.of(logDir);
+    }
+}

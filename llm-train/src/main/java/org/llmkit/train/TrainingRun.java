@@ -1,0 +1,142 @@
+package org.llmkit.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.llmkit.api.LanguageModel;
+import org.llmkit.api.LoraConfig;
+import org.llmkit.api.model.Losses;
+import org.llmkit.data.TokenDataset;
+
+/**
+ * One call of {@link FineTuner#train}: the step loop. Each optimizer step runs in its own NDManager
+ * (DJL-NOTES trap 6): up to {@code gradientAccumulation} micro-batches, each a forward with autograd on
+ * (so llm-api takes its differentiable path) and a backward of {@code loss / microBatches}; then the
+ * global-norm clip, the AdamW update and a gradient reset.
+ */
+final class TrainingRun implements AutoCloseable {
+    private final LanguageModel model;
+    private final TrainingOptions o;
+    private final TokenDataset data;
+    private final TrainableSet trainable;
+    private final AdamW optimizer;
+    private final DataOrder order;
+    private final long totalSteps;
+    private final History history;
+    private final Reporter reporter;
+
+    private TrainingRun(LanguageModel model, TrainingOptions o, TokenDataset data, TrainableSet trainable,
+            AdamW optimizer, DataOrder order, long totalSteps, History history, Reporter reporter) {
+        this.model = model;
+        this.o = o;
+        this.data = data;
+        this.trainable = trainable;
+        this.optimizer = optimizer;
+        this.order = order;
+        this.totalSteps = totalSteps;
+        this.history = history;
+        this.reporter = reporter;
+    }
+
+    static TrainingRun prepare(LanguageModel model, TrainingOptions o, TokenDataset data, Checkpoints.Resumed resumed)
+            throws IOException {
+        if (o.loraRequested() && model.adapter().isEmpty()) {
+            LoraSetup.attach(model, LoraConfig.of(o.loraRank, o.loraAlpha, o.loraTargets.toArray(new String[0])), o.seed);
+        }
+        boolean loraOnly = model.adapter().isPresent();
+        TrainableSet trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm);
+        AdamW optimizer = new AdamW(model.manager(), o.beta1, o.beta2, o.epsilon, o.weightDecay);
+        DataOrder order = resumed == null
+                ? new DataOrder(data.size(), o.batchSize, o.shuffle, o.seed, 0, 0)
+                : new DataOrder(data.size(), o.batchSize, o.shuffle, o.seed, resumed.epoch(), resumed.batch());
+        History history = resumed == null ? new History() : resumed.history();
+        if (resumed != null) {
+            resumed.restoreOptimizer(optimizer, trainable);
+        }
+        int batches = order.batchesPerEpoch();
+        long perEpoch = (batches + o.gradientAccumulation - 1) / o.gradientAccumulation;
+        long total = o.maxSteps > 0 ? o.maxSteps : perEpoch * o.epochs;
+        Reporter reporter = new Reporter(o, total, history.steps());
+        return new TrainingRun(model, o, data, trainable, optimizer, order, total, history, reporter);
+    }
+
+    TrainingResult run() throws IOException {
+        Evaluator evaluator = o.validation == null ? null : new Evaluator(model, o.validation, o.batchSize);
+        if (evaluator != null && history.steps() == 0) {
+            reporter.evaluation(history.add(evaluator.evaluate(0)));
+        }
+        long tokens = 0;
+        long start = System.nanoTime();
+        for (long step = history.steps(); step < totalSteps; step++) {
+            double lr = o.learningRate * o.schedule.factor(step, o.warmupSteps, totalSteps);
+            double loss = 0;
+            double norm;
+            long stepTokens = 0;
+            int epoch = order.epoch();
+            try (NDManager scratch = model.manager().newSubManager()) {
+                // the step's micro-batches: up to gradientAccumulation, never across an epoch's end
+                int micro = (int) Math.min(o.gradientAccumulation, order.batchesPerEpoch() - order.batch());
+                for (int k = 0; k < micro; k++) {
+                    int[][] batch = batch(order.next());
+                    for (int[] s : batch) {
+                        stepTokens += s.length;
+                    }
+                    loss += backward(scratch, batch, micro) / micro;
+                }
+                norm = trainable.normAndClip(scratch, o.gradientClipping);
+                optimizer.step(scratch, trainable, lr);
+                trainable.zeroGradients();
+            }
+            tokens += stepTokens;
+            double seconds = (System.nanoTime() - start) / 1e9;
+            StepMetrics metrics = new StepMetrics(step + 1, totalSteps, epoch, loss, norm, lr, stepTokens,
+                    tokens / Math.max(seconds, 1e-9), seconds);
+            history.add(metrics);
+            reporter.step(metrics);
+            boolean last = step + 1 == totalSteps;
+            if (evaluator != null && ((step + 1) % o.evaluateEvery == 0 || last)) {
+                reporter.evaluation(history.add(evaluator.evaluate(step + 1)));
+            }
+            if (o.checkpointEvery > 0 && ((step + 1) % o.checkpointEvery == 0 || last)) {
+                Checkpoints.write(model, o, optimizer, trainable, order, history, data.size());
+            }
+            for (TrainingListener l : o.listeners) {
+                l.onStep(metrics);
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        reporter.finish(history);
+        return history.result(tokens / Math.max(seconds, 1e-9), trainable.size());
+    }
+
+    // forward with autograd recording and backward of loss / micro; returns the unscaled loss
+    private double backward(NDManager scratch, int[][] batch, int micro) {
+        try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+            NDArray loss = Losses.causalLm(scratch, model.block(), batch);
+            // a torch-owned constant, not a Java scalar: autograd keeps it for backward (DJL-NOTES trap 1)
+            NDArray scale = scratch.full(new Shape(), 1f / micro, DataType.FLOAT32);
+            gc.backward(loss.mul(scale));
+            return loss.getFloat();
+        }
+    }
+
+    private int[][] batch(long[] indices) {
+        int[][] batch = new int[indices.length][];
+        for (int i = 0; i < indices.length; i++) {
+            batch[i] = data.get(indices[i]);
+        }
+        return batch;
+    }
+
+    @Override
+    public void close() {
+        trainable.release();
+        optimizer.close();
+    }
+}

@@ -1,0 +1,74 @@
+package org.llmkit.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.llmkit.api.LanguageModel;
+import org.llmkit.data.TokenDataset;
+
+/** Checkpoints continue a run exactly, are pruned to the last K, and a damaged one is refused. */
+class ResumeTest {
+    private static final TokenDataset DATA = Corpus.sequences(20, 12, 5);
+
+    private static FineTuner configured(LanguageModel m) {
+        return FineTuner.of(m).learningRate(5e-3).warmupSteps(3).schedule(Schedule.LINEAR).batchSize(3)
+                .gradientAccumulation(2).weightDecay(0.01).maxSteps(20).seed(9);
+    }
+
+    @Test
+    void tenStepsThenResumeEqualsTwentyStraight(@TempDir Path dir) throws Exception {
+        List<Double> straight;
+        try (LanguageModel m = Corpus.tinyModel(3)) {
+            straight = configured(m).train(DATA).losses();
+        }
+        try (LanguageModel m = Corpus.tinyModel(3)) {
+            FineTuner killedAtTen = configured(m).checkpointEvery(5, dir).keepCheckpoints(2)
+                    .listener(new TrainingListener() {
+                        @Override
+                        public void onStep(StepMetrics s) {
+                            if (s.step() == 10) {
+                                throw new IllegalStateException("simulated kill");
+                            }
+                        }
+                    });
+            assertThatThrownBy(() -> killedAtTen.train(DATA)).hasMessage("simulated kill");
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            assertThat(s.map(p -> p.getFileName().toString()).sorted())
+                    .containsExactly("checkpoint-00000005", "checkpoint-00000010");
+        }
+        FineTuner resumed = FineTuner.resume(dir.resolve("checkpoint-00000010"));
+        try (LanguageModel m = resumed.model()) {
+            List<Double> continued = resumed.train(DATA).losses();
+            assertThat(continued).hasSize(20);
+            for (int i = 0; i < 20; i++) {
+                assertThat(continued.get(i)).as("step %d", i + 1).isCloseTo(straight.get(i), within(1e-6));
+            }
+        }
+    }
+
+    @Test
+    void truncatedOrUnfinishedCheckpointIsRefused(@TempDir Path dir) throws Exception {
+        try (LanguageModel m = Corpus.tinyModel(3)) {
+            configured(m).maxSteps(2).checkpointEvery(2, dir).train(DATA);
+        }
+        Path cp = dir.resolve("checkpoint-00000002");
+        try (RandomAccessFile f = new RandomAccessFile(cp.resolve("optimizer.bin").toFile(), "rw")) {
+            f.setLength(f.length() / 2);
+        }
+        assertThatThrownBy(() -> FineTuner.resume(cp)).isInstanceOf(IOException.class)
+                .hasMessageContaining("truncated").hasMessageContaining("optimizer.bin");
+        Files.delete(cp.resolve(Checkpoints.STATE));
+        assertThatThrownBy(() -> FineTuner.resume(cp)).isInstanceOf(IOException.class)
+                .hasMessageContaining("incomplete").hasMessageContaining(Checkpoints.STATE);
+    }
+}
