@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.llmkit.api.generate.GenerationResult;
 import org.llmkit.api.generate.Generator;
@@ -35,6 +36,7 @@ public final class Generation {
     private final List<String> stops = new ArrayList<>();
     private final Set<Integer> stopTokens = new LinkedHashSet<>();
     private boolean ignoreEos;
+    private BooleanSupplier cancelled = () -> false;
 
     Generation(LanguageModel model, List<int[]> prompts, GenerationDefaults defaults) {
         this.model = model;
@@ -163,6 +165,19 @@ public final class Generation {
         return this;
     }
 
+    /**
+     * Stops generation early when {@code condition} turns true (polled before every decode step, e.g. a client
+     * that disconnected); the terminal method then throws {@link java.util.concurrent.CancellationException}
+     * and all per-generation memory is released.
+     *
+     * @param condition the cancellation condition; called from the generating thread
+     * @return this
+     */
+    public Generation cancelWhen(BooleanSupplier condition) {
+        cancelled = java.util.Objects.requireNonNull(condition, "condition");
+        return this;
+    }
+
     /** @return this, set to keep generating past EOS tokens (benchmarks) */
     public Generation ignoreEos() {
         ignoreEos = true;
@@ -253,7 +268,7 @@ public final class Generation {
         SamplingSettings sampling = new SamplingSettings(greedy, temperature, topK, topP, repetitionPenalty, seed);
         Set<Integer> eos = ignoreEos ? Set.of() : Set.copyOf(stopTokens);
         Generator.Request request = new Generator.Request(sampling, maxNewTokens, eos, List.copyOf(stops),
-                model.hasTokenizer() ? ids -> model.tokenizer().decode(ids, true) : null);
+                model.hasTokenizer() ? ids -> model.tokenizer().decode(ids, true) : null, cancelled);
         return model.runGeneration(prompts, request, listener);
     }
 }

@@ -111,6 +111,16 @@ class GenerationTest {
     }
 
     @Test
+    void cancellationStopsBetweenStepsAndSaysSo() {
+        java.util.concurrent.atomic.AtomicInteger pieces = new java.util.concurrent.atomic.AtomicInteger();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> model.generate(prompt).maxNewTokens(50).greedy()
+                        .ignoreEos().cancelWhen(() -> pieces.get() >= 3).stream(p -> pieces.incrementAndGet()))
+                .isInstanceOf(java.util.concurrent.CancellationException.class)
+                .hasMessageContaining("cancelled");
+        assertThat(pieces.get()).isBetween(3, 10);
+    }
+
+    @Test
     void chatAppliesTheTemplateAndAnswers() {
         String r = model.chat(List.of(ChatMessage.system("You are terse."), ChatMessage.user("Hi")))
                 .maxNewTokens(8).greedy().text();

@@ -18,6 +18,7 @@ public final class Main {
     static {
         register("generate", GenerateSample::main, "load a HuggingFace model folder and generate text");
         register("bench", DecodeBenchmark::main, "prefill / decode tokens-per-second benchmark");
+        register("serve", org.llmkit.serve.ServeMain::main, "serve a model folder over an OpenAI-compatible HTTP API");
     }
 
     private Main() { }

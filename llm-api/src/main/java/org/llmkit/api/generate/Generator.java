@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.llmkit.api.model.DecoderModel;
 import org.llmkit.api.model.ForwardContext;
@@ -40,9 +42,11 @@ public final class Generator {
      * @param eosTokenIds ids that end a sequence
      * @param stops stop strings (need a decoder)
      * @param decoder ids to text, or null when the model has no tokenizer
+     * @param cancelled polled before every decode step; when it returns true the generation stops and
+     *     {@link #generate} throws {@link java.util.concurrent.CancellationException}
      */
     public record Request(SamplingSettings sampling, int maxNewTokens, Set<Integer> eosTokenIds, List<String> stops,
-            Function<int[], String> decoder) { }
+            Function<int[], String> decoder, BooleanSupplier cancelled) { }
 
     private Generator() { }
 
@@ -97,6 +101,9 @@ public final class Generator {
             }
             int running = batch;
             for (int produced = 0; produced < request.maxNewTokens() && running > 0; produced++) {
+                if (request.cancelled().getAsBoolean()) {
+                    throw new CancellationException("generation cancelled after " + produced + " new tokens");
+                }
                 float[][] logits = null;
                 long[] argmax = null;
                 try (NDManager m = gen.newSubManager()) {
