@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.llmkit.api.model.NoGradient;
 
@@ -47,17 +48,19 @@ final class AdamW implements AutoCloseable {
      * Applies one update to every trainable parameter.
      *
      * @param scratch the step's manager: temporaries land there
-     * @param params the trainable parameters with their gradients
+     * @param params the trainable parameters
+     * @param grads their float32 gradients, in entry order
      * @param lr the learning rate of this step
      */
-    void step(NDManager scratch, TrainableSet params, double lr) {
+    void step(NDManager scratch, TrainableSet params, List<NDArray> grads, double lr) {
         steps++;
         double stepSize = lr / (1 - Math.pow(beta1, steps));
         double correction2 = Math.sqrt(1 - Math.pow(beta2, steps));
         try (NoGradient off = NoGradient.scope()) {
-            for (TrainableSet.Entry e : params.entries()) {
+            for (int i = 0; i < grads.size(); i++) {
+                TrainableSet.Entry e = params.entries().get(i);
                 NDArray p = e.array();
-                NDArray g = e.gradient(scratch);
+                NDArray g = grads.get(i);
                 NDArray m = moment(firstMoment, e.name(), p);
                 NDArray v = moment(secondMoment, e.name(), p);
                 // the moments' and the parameter's results go to the step's manager, not theirs

@@ -48,17 +48,19 @@ final class Checkpoints {
      * @param history the per-step history so far
      * @param optimizerSteps AdamW's step counter
      * @param optimizerFile the saved moments
+     * @param lossScale the FP16 loss scale at the checkpoint, 0 when the run had none
+     * @param lossScaleGoodSteps finite steps since that scale last changed
      */
     record Resumed(LanguageModel model, TrainingOptions options, int epoch, int batch, long trainSize,
-            History history, long optimizerSteps, Path optimizerFile) {
+            History history, long optimizerSteps, Path optimizerFile, double lossScale, long lossScaleGoodSteps) {
 
         void restoreOptimizer(AdamW optimizer, TrainableSet trainable) throws IOException {
             OptimizerFile.read(optimizerFile, optimizer, optimizerSteps, trainable);
         }
     }
 
-    static Path write(LanguageModel model, TrainingOptions o, AdamW optimizer, TrainableSet trainable, DataOrder order,
-            History history, long trainSize) throws IOException {
+    static Path write(LanguageModel model, TrainingOptions o, AdamW optimizer, TrainableSet trainable,
+            LossScaler scaler, DataOrder order, History history, long trainSize) throws IOException {
         Path root = o.checkpointPath();
         Files.createDirectories(root);
         String name = String.format("checkpoint-%08d", history.steps());
@@ -80,6 +82,10 @@ final class Checkpoints {
         state.put("batch", order.batch());
         state.put("train_size", trainSize);
         state.put("optimizer_steps", optimizer.steps());
+        if (scaler != null) {
+            state.put("loss_scale", scaler.scale());
+            state.put("loss_scale_good_steps", scaler.goodSteps());
+        }
         state.put("base_model", lora ? model.source().toAbsolutePath().toString() : null);
         state.set("options", JSON.valueToTree(o));
         state.set("history", JSON.valueToTree(history));
@@ -123,7 +129,8 @@ final class Checkpoints {
                 : LanguageModel.load(dir.resolve("model"));
         return new Resumed(model, options, state.path("epoch").asInt(), state.path("batch").asInt(),
                 state.path("train_size").asLong(), history, state.path("optimizer_steps").asLong(),
-                dir.resolve("optimizer.bin"));
+                dir.resolve("optimizer.bin"), state.path("loss_scale").asDouble(0),
+                state.path("loss_scale_good_steps").asLong(0));
     }
 
     private static Iterable<Map.Entry<String, JsonNode>> iterable(JsonNode node) {

@@ -39,7 +39,8 @@ public final class FineTuner {
      * Starts configuring a run on a model. A model that carries a LoRA adapter (loaded with
      * {@code .adapter(...)}) trains that adapter only.
      *
-     * @param model the model to train, in FP32
+     * @param model the model to train, in FP32 (also under {@link #fp16()} and {@link #bf16()}: it holds
+     *     the master weights)
      * @return a fine-tuner with default settings
      */
     public static FineTuner of(LanguageModel model) {
@@ -306,7 +307,14 @@ public final class FineTuner {
     }
 
     /**
-     * Requests FP16 mixed precision with dynamic loss scaling. Not implemented yet: {@link #train} throws.
+     * Trains with FP16 mixed precision, as {@code torch.autocast(float16)} with a {@code GradScaler}: forward
+     * and backward run on an FP16 copy of the model (fused attention and RMSNorm, RMSNorm statistics, RoPE
+     * tables and the loss in float32), while AdamW keeps float32 state and updates the model's own FP32
+     * weights (the master copy), which are cast into the FP16 copy after every update. The loss is multiplied
+     * by a dynamic scale (see {@link #lossScaling}) before backward and the gradients are divided by it; a
+     * step whose unscaled gradients hold an inf or NaN is skipped (no update; recorded in
+     * {@link StepMetrics#skipped()} and {@link TrainingResult#skippedSteps()}) and the scale halves.
+     * Evaluation runs on the FP32 master weights. The model stays FP32 and holds the trained weights.
      *
      * @return a copy with it
      */
@@ -315,7 +323,30 @@ public final class FineTuner {
     }
 
     /**
-     * Requests BF16 mixed precision. Not implemented yet: {@link #train} throws.
+     * Sets FP16's dynamic loss scaling ({@code GradScaler(init_scale, growth_interval)}, growth factor 2,
+     * backoff factor 0.5). The defaults are 65536 and 2000. Used only with {@link #fp16()}.
+     *
+     * @param initialScale the first step's scale, &gt; 0 and finite
+     * @param growthInterval consecutive good steps after which the scale doubles, &gt;= 1
+     * @return a copy with it
+     */
+    public FineTuner lossScaling(double initialScale, long growthInterval) {
+        check(initialScale > 0 && Double.isFinite(initialScale),
+                "lossScaling initialScale must be > 0 and finite, was " + initialScale);
+        check(growthInterval >= 1, "lossScaling growthInterval must be >= 1, was " + growthInterval);
+        return with(o -> {
+            o.initialLossScale = initialScale;
+            o.lossScaleGrowthInterval = growthInterval;
+        });
+    }
+
+    /**
+     * Trains with BF16 mixed precision: like {@link #fp16()} (a bf16 copy computes, FP32 master weights and
+     * AdamW state, masters cast back after every update) but without loss scaling, since bfloat16 has
+     * float32's exponent range. As under FP16, a step with an inf or NaN gradient is skipped rather than applied
+     * (torch would apply it).
+     * The bf16 arrays are made inside libtorch (TorchScript casts), never through DJL's {@code toType},
+     * which would abort the JVM.
      *
      * @return a copy with it
      */

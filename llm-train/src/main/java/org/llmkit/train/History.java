@@ -9,6 +9,7 @@ final class History {
     final List<Double> gradientNorms = new ArrayList<>();
     final List<Double> learningRates = new ArrayList<>();
     final List<Evaluation> evaluations = new ArrayList<>();
+    final List<Long> skippedSteps = new ArrayList<>();
 
     /** @return optimizer steps recorded */
     long steps() {
@@ -19,6 +20,9 @@ final class History {
         losses.add(m.loss());
         gradientNorms.add(m.gradientNorm());
         learningRates.add(m.learningRate());
+        if (m.skipped()) {
+            skippedSteps.add(m.step());
+        }
     }
 
     Evaluation add(Evaluation e) {
@@ -28,6 +32,6 @@ final class History {
 
     TrainingResult result(double tokensPerSecond, long trainableParameters) {
         return new TrainingResult(steps(), losses, gradientNorms, learningRates, evaluations, tokensPerSecond,
-                trainableParameters);
+                trainableParameters, skippedSteps);
     }
 }

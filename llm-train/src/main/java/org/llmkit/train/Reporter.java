@@ -52,6 +52,10 @@ final class Reporter {
         line.put("learning_rate", m.learningRate());
         line.put("tokens", m.tokens());
         line.put("tokens_per_second", m.tokensPerSecond());
+        if (!"FP32".equals(o.precision)) {
+            line.put("skipped", m.skipped());
+            line.put("loss_scale", m.lossScale());
+        }
         append(line);
     }
 

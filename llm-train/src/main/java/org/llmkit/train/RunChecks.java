@@ -11,10 +11,6 @@ final class RunChecks {
     private RunChecks() { }
 
     static void check(LanguageModel model, TrainingOptions o, TokenDataset train, Checkpoints.Resumed resumed) {
-        if (!"FP32".equals(o.precision)) {
-            throw new UnsupportedOperationException(o.precision + " mixed-precision training (" + o.precision.toLowerCase()
-                    + "()) is not implemented yet; train in FP32 (omit fp16()/bf16())");
-        }
         if (o.zeroStage > 0) {
             throw new UnsupportedOperationException("ZeRO sharding (zeroStage(" + o.zeroStage
                     + ")) belongs to the memory-strategy issue and is not implemented yet; use zeroStage(0)");

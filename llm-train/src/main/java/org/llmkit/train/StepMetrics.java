@@ -12,7 +12,11 @@ package org.llmkit.train;
  * @param tokens the tokens the step consumed
  * @param tokensPerSecond training throughput since this run (or resume) started
  * @param elapsedSeconds seconds since this run (or resume) started
+ * @param skipped true when the unscaled gradients held an inf or NaN and the optimizer update was skipped
+ *     (mixed precision; the step still consumed its data and counts toward the schedule)
+ * @param lossScale the FP16 loss scale this step's backward used; 1 without FP16
  */
 public record StepMetrics(long step, long totalSteps, int epoch, double loss, double gradientNorm,
-        double learningRate, long tokens, double tokensPerSecond, double elapsedSeconds) {
+        double learningRate, long tokens, double tokensPerSecond, double elapsedSeconds, boolean skipped,
+        double lossScale) {
 }

@@ -49,12 +49,26 @@ final class TrainableSet {
      * @return the set
      */
     static TrainableSet select(DecoderModel model, boolean loraOnly, boolean decayBiasAndNorm) {
+        return select(model, loraOnly, decayBiasAndNorm, true);
+    }
+
+    /**
+     * Selects trainable parameters; with {@code record} false their arrays record no gradient (FP32
+     * master weights under mixed precision, whose gradients come from the low-precision twin).
+     *
+     * @param model the decoder
+     * @param loraOnly train only the adapter
+     * @param decayBiasAndNorm whether 1-D parameters (biases, norm weights) get weight decay
+     * @param record whether the selected arrays record gradients
+     * @return the set
+     */
+    static TrainableSet select(DecoderModel model, boolean loraOnly, boolean decayBiasAndNorm, boolean record) {
         TrainableSet set = new TrainableSet();
         for (Map.Entry<String, Parameter> e : model.parameters().entrySet()) {
             NDArray a = e.getValue().getArray();
             boolean isLora = e.getKey().contains(".lora_A.") || e.getKey().contains(".lora_B.");
             boolean train = !loraOnly || isLora;
-            a.setRequiresGradient(train);
+            a.setRequiresGradient(train && record);
             if (train) {
                 // transformers excludes biases and LayerNorm/RMSNorm weights from decay: here, the 1-D ones
                 boolean oneDim = a.getShape().dimension() == 1;
@@ -75,25 +89,33 @@ final class TrainableSet {
     }
 
     /**
-     * Returns the global L2 norm of all gradients and, when it exceeds {@code maxNorm > 0}, scales every
-     * gradient by {@code maxNorm / (norm + 1e-6)} as {@code torch.nn.utils.clip_grad_norm_} does.
+     * @param scratch the step's manager (the handles are closed with it)
+     * @return every entry's accumulated gradient, in entry order
+     */
+    List<NDArray> gradients(NDManager scratch) {
+        List<NDArray> grads = new ArrayList<>();
+        entries.forEach(e -> grads.add(e.gradient(scratch)));
+        return grads;
+    }
+
+    /**
+     * Returns the global L2 norm of the gradients and, when it exceeds {@code maxNorm > 0}, scales every
+     * gradient in place by {@code maxNorm / (norm + 1e-6)} as {@code torch.nn.utils.clip_grad_norm_} does.
+     * A non-finite norm (an inf or NaN gradient) is returned as is and nothing is scaled.
      *
-     * @param scratch the step's manager
+     * @param grads the float32 gradients
      * @param maxNorm the clipping threshold, 0 for none
      * @return the norm before clipping
      */
-    double normAndClip(NDManager scratch, double maxNorm) {
+    static double normAndClip(List<NDArray> grads, double maxNorm) {
         try (NoGradient off = NoGradient.scope()) {
             double squares = 0;
-            List<NDArray> grads = new ArrayList<>();
-            for (Entry e : entries) {
-                NDArray g = e.gradient(scratch);
-                grads.add(g);
+            for (NDArray g : grads) {
                 double n = g.norm().getFloat();
                 squares += n * n;
             }
             double norm = Math.sqrt(squares);
-            if (maxNorm > 0 && norm > maxNorm) {
+            if (maxNorm > 0 && norm > maxNorm && Double.isFinite(norm)) {
                 float coefficient = (float) (maxNorm / (norm + 1e-6));
                 grads.forEach(g -> g.muli(coefficient));
             }

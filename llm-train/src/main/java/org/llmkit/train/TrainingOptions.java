@@ -38,6 +38,8 @@ final class TrainingOptions {
     String logDir;
     long logEvery = 10;
     String precision = "FP32";
+    double initialLossScale = LossScaler.INITIAL_SCALE;
+    long lossScaleGrowthInterval = LossScaler.GROWTH_INTERVAL;
     int zeroStage = 0;
     boolean offloadOptimizer = false;
     @JsonIgnore
@@ -73,6 +75,8 @@ final class TrainingOptions {
         c.logDir = logDir;
         c.logEvery = logEvery;
         c.precision = precision;
+        c.initialLossScale = initialLossScale;
+        c.lossScaleGrowthInterval = lossScaleGrowthInterval;
         c.zeroStage = zeroStage;
         c.offloadOptimizer = offloadOptimizer;
         c.validation = validation;

@@ -13,9 +13,11 @@ import java.util.List;
  * @param evaluations the periodic validation results, in order
  * @param tokensPerSecond training tokens per second of this call
  * @param trainableParameters the number of trained scalars
+ * @param skippedSteps the 1-based steps whose optimizer update was skipped because a gradient held an inf
+ *     or NaN (mixed precision), in order; empty when none was
  */
 public record TrainingResult(long steps, List<Double> losses, List<Double> gradientNorms, List<Double> learningRates,
-        List<Evaluation> evaluations, double tokensPerSecond, long trainableParameters) {
+        List<Evaluation> evaluations, double tokensPerSecond, long trainableParameters, List<Long> skippedSteps) {
 
     /**
      * Copies the lists.
@@ -27,8 +29,10 @@ public record TrainingResult(long steps, List<Double> losses, List<Double> gradi
      * @param evaluations the periodic validation results, in order
      * @param tokensPerSecond training tokens per second of this call
      * @param trainableParameters the number of trained scalars
+     * @param skippedSteps the steps whose optimizer update was skipped, in order
      */
     public TrainingResult {
+        skippedSteps = List.copyOf(skippedSteps);
         losses = List.copyOf(losses);
         gradientNorms = List.copyOf(gradientNorms);
         learningRates = List.copyOf(learningRates);

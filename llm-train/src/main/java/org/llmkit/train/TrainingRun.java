@@ -7,10 +7,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import org.llmkit.api.LanguageModel;
 import org.llmkit.api.LoraConfig;
+import org.llmkit.api.Precision;
 import org.llmkit.api.model.Losses;
 import org.llmkit.data.TokenDataset;
 
@@ -19,12 +19,19 @@ import org.llmkit.data.TokenDataset;
  * (DJL-NOTES trap 6): up to {@code gradientAccumulation} micro-batches, each a forward with autograd on
  * (so llm-api takes its differentiable path) and a backward of {@code loss / microBatches}; then the
  * global-norm clip, the AdamW update and a gradient reset.
+ *
+ * <p>Under FP16 or BF16 the forward and backward run on a {@link LowPrecisionTwin}; its gradients are
+ * widened to float32 (and, for FP16, divided by the {@link LossScaler}'s scale) and AdamW updates the
+ * model's FP32 master weights, which are then cast back into the twin. A step whose unscaled gradients
+ * hold an inf or NaN is skipped: no update, the scale backs off.
  */
 final class TrainingRun implements AutoCloseable {
     private final LanguageModel model;
     private final TrainingOptions o;
     private final TokenDataset data;
     private final TrainableSet trainable;
+    private final LowPrecisionTwin twin;
+    private final LossScaler scaler;
     private final AdamW optimizer;
     private final DataOrder order;
     private final long totalSteps;
@@ -32,11 +39,14 @@ final class TrainingRun implements AutoCloseable {
     private final Reporter reporter;
 
     private TrainingRun(LanguageModel model, TrainingOptions o, TokenDataset data, TrainableSet trainable,
-            AdamW optimizer, DataOrder order, long totalSteps, History history, Reporter reporter) {
+            LowPrecisionTwin twin, LossScaler scaler, AdamW optimizer, DataOrder order, long totalSteps,
+            History history, Reporter reporter) {
         this.model = model;
         this.o = o;
         this.data = data;
         this.trainable = trainable;
+        this.twin = twin;
+        this.scaler = scaler;
         this.optimizer = optimizer;
         this.order = order;
         this.totalSteps = totalSteps;
@@ -50,7 +60,20 @@ final class TrainingRun implements AutoCloseable {
             LoraSetup.attach(model, LoraConfig.of(o.loraRank, o.loraAlpha, o.loraTargets.toArray(new String[0])), o.seed);
         }
         boolean loraOnly = model.adapter().isPresent();
-        TrainableSet trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm);
+        Precision precision = Precision.valueOf(o.precision);
+        boolean mixed = precision != Precision.FP32;
+        TrainableSet trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm, !mixed);
+        LowPrecisionTwin twin = null;
+        if (mixed) {
+            twin = LowPrecisionTwin.of(model, precision, loraOnly, o.decayBiasAndNorm);
+            twin.checkAligned(trainable);
+        }
+        LossScaler scaler = null;
+        if (precision == Precision.FP16) {
+            scaler = resumed == null || resumed.lossScale() <= 0
+                    ? new LossScaler(o.initialLossScale, 0, o.lossScaleGrowthInterval)
+                    : new LossScaler(resumed.lossScale(), resumed.lossScaleGoodSteps(), o.lossScaleGrowthInterval);
+        }
         AdamW optimizer = new AdamW(model.manager(), o.beta1, o.beta2, o.epsilon, o.weightDecay);
         DataOrder order = resumed == null
                 ? new DataOrder(data.size(), o.batchSize, o.shuffle, o.seed, 0, 0)
@@ -63,7 +86,7 @@ final class TrainingRun implements AutoCloseable {
         long perEpoch = (batches + o.gradientAccumulation - 1) / o.gradientAccumulation;
         long total = o.maxSteps > 0 ? o.maxSteps : perEpoch * o.epochs;
         Reporter reporter = new Reporter(o, total, history.steps());
-        return new TrainingRun(model, o, data, trainable, optimizer, order, total, history, reporter);
+        return new TrainingRun(model, o, data, trainable, twin, scaler, optimizer, order, total, history, reporter);
     }
 
     TrainingResult run() throws IOException {
@@ -75,8 +98,10 @@ final class TrainingRun implements AutoCloseable {
         long start = System.nanoTime();
         for (long step = history.steps(); step < totalSteps; step++) {
             double lr = o.learningRate * o.schedule.factor(step, o.warmupSteps, totalSteps);
+            double lossScale = scaler == null ? 1 : scaler.scale();
             double loss = 0;
             double norm;
+            boolean skipped;
             long stepTokens = 0;
             int epoch = order.epoch();
             try (NDManager scratch = model.manager().newSubManager()) {
@@ -87,16 +112,30 @@ final class TrainingRun implements AutoCloseable {
                     for (int[] s : batch) {
                         stepTokens += s.length;
                     }
-                    loss += backward(scratch, batch, micro) / micro;
+                    loss += backward(scratch, batch, lossScale / micro) / micro;
                 }
-                norm = trainable.normAndClip(scratch, o.gradientClipping);
-                optimizer.step(scratch, trainable, lr);
-                trainable.zeroGradients();
+                List<NDArray> grads = twin == null ? trainable.gradients(scratch) : twin.gradients(scratch, lossScale);
+                norm = TrainableSet.normAndClip(grads, o.gradientClipping);
+                skipped = twin != null && !Double.isFinite(norm);
+                if (!skipped) {
+                    optimizer.step(scratch, trainable, grads, lr);
+                    if (twin != null) {
+                        twin.refresh(trainable);
+                    }
+                }
+                if (twin == null) {
+                    trainable.zeroGradients();
+                } else {
+                    twin.zeroGradients();
+                }
+            }
+            if (scaler != null) {
+                scaler.update(skipped);
             }
             tokens += stepTokens;
             double seconds = (System.nanoTime() - start) / 1e9;
             StepMetrics metrics = new StepMetrics(step + 1, totalSteps, epoch, loss, norm, lr, stepTokens,
-                    tokens / Math.max(seconds, 1e-9), seconds);
+                    tokens / Math.max(seconds, 1e-9), seconds, skipped, lossScale);
             history.add(metrics);
             reporter.step(metrics);
             boolean last = step + 1 == totalSteps;
@@ -104,7 +143,7 @@ final class TrainingRun implements AutoCloseable {
                 reporter.evaluation(history.add(evaluator.evaluate(step + 1)));
             }
             if (o.checkpointEvery > 0 && ((step + 1) % o.checkpointEvery == 0 || last)) {
-                Checkpoints.write(model, o, optimizer, trainable, order, history, data.size());
+                Checkpoints.write(model, o, optimizer, trainable, scaler, order, history, data.size());
             }
             for (TrainingListener l : o.listeners) {
                 l.onStep(metrics);
@@ -115,12 +154,14 @@ final class TrainingRun implements AutoCloseable {
         return history.result(tokens / Math.max(seconds, 1e-9), trainable.size());
     }
 
-    // forward with autograd recording and backward of loss / micro; returns the unscaled loss
-    private double backward(NDManager scratch, int[][] batch, int micro) {
+    // forward with autograd recording and backward of loss * factor; returns the unscaled loss
+    private double backward(NDManager scratch, int[][] batch, double factor) {
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-            NDArray loss = Losses.causalLm(scratch, model.block(), batch);
+            NDArray loss = twin == null
+                    ? Losses.causalLm(scratch, model.block(), batch)
+                    : MixedLoss.causalLm(scratch, twin.block(), batch);
             // a torch-owned constant, not a Java scalar: autograd keeps it for backward (DJL-NOTES trap 1)
-            NDArray scale = scratch.full(new Shape(), 1f / micro, DataType.FLOAT32);
+            NDArray scale = scratch.full(new Shape(), (float) factor, DataType.FLOAT32);
             gc.backward(loss.mul(scale));
             return loss.getFloat();
         }
@@ -137,6 +178,9 @@ final class TrainingRun implements AutoCloseable {
     @Override
     public void close() {
         trainable.release();
+        if (twin != null) {
+            twin.close();
+        }
         optimizer.close();
     }
 }

@@ -57,6 +57,36 @@ class ResumeTest {
     }
 
     @Test
+    void fp16ResumeRestoresTheLossScaleAndSkippedStepsExactly(@TempDir Path dir) throws Exception {
+        TrainingResult straight;
+        try (LanguageModel m = Corpus.tinyModel(3)) {
+            straight = configured(m).fp16().lossScaling(Math.pow(2, 22), 4).maxSteps(12).train(DATA);
+        }
+        assertThat(straight.skippedSteps()).isNotEmpty();
+        try (LanguageModel m = Corpus.tinyModel(3)) {
+            FineTuner killedAtSix = configured(m).fp16().lossScaling(Math.pow(2, 22), 4).maxSteps(12)
+                    .checkpointEvery(6, dir).listener(new TrainingListener() {
+                        @Override
+                        public void onStep(StepMetrics s) {
+                            if (s.step() == 6) {
+                                throw new IllegalStateException("simulated kill");
+                            }
+                        }
+                    });
+            assertThatThrownBy(() -> killedAtSix.train(DATA)).hasMessage("simulated kill");
+        }
+        FineTuner resumed = FineTuner.resume(dir.resolve("checkpoint-00000006"));
+        try (LanguageModel m = resumed.model()) {
+            TrainingResult continued = resumed.train(DATA);
+            assertThat(continued.skippedSteps()).isEqualTo(straight.skippedSteps());
+            for (int i = 0; i < 12; i++) {
+                assertThat(continued.losses().get(i)).as("step %d", i + 1)
+                        .isCloseTo(straight.losses().get(i), within(1e-6));
+            }
+        }
+    }
+
+    @Test
     void truncatedOrUnfinishedCheckpointIsRefused(@TempDir Path dir) throws Exception {
         try (LanguageModel m = Corpus.tinyModel(3)) {
             configured(m).maxSteps(2).checkpointEvery(2, dir).train(DATA);
