@@ -69,6 +69,25 @@ class PrecisionTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void halfPrecisionLossBackpropagatesToTheWeightsThroughEveryCast(boolean fused) throws Exception {
+        // DJL's toType records no autograd history; every cast in the forward must go through torch's own
+        try (LanguageModel m = LanguageModel.from(Fixtures.model("qwen2")).precision(Precision.FP16)
+                .fusedKernels(fused).load()) {
+            ai.djl.ndarray.NDArray weight = m.block().parameters().get("model.layers.0.mlp.down_proj.weight").getArray();
+            weight.setRequiresGradient(true);
+            int[][] batch = {Fixtures.ints(Fixtures.reference("qwen2").get("input_ids").get(0))};
+            try (ai.djl.ndarray.NDManager step = m.manager().newSubManager();
+                    ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getEngine("PyTorch").newGradientCollector()) {
+                ai.djl.ndarray.NDArray loss = org.llmkit.api.model.Losses.causalLm(step, m.block(), batch);
+                gc.backward(loss);
+                float norm = m.block().tensorType().float32(weight.getGradient()).abs().sum().getFloat();
+                assertThat(norm).isGreaterThan(0f).isFinite();
+            }
+        }
+    }
+
     @Test
     void bf16ModelSavesBf16TensorsThatReloadExactly() throws Exception {
         Path out = tmp.resolve("bf16");

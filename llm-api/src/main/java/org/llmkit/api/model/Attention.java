@@ -1,7 +1,6 @@
 package org.llmkit.api.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import java.util.List;
@@ -88,19 +87,14 @@ final class Attention extends SkeletonBlock {
         long keys = ks.getShape().get(2);
         NDArray grouped = qs.reshape(b, kvHeads, g * t, headDim);                      // [B,KVH,G*T,D]
         NDArray scores = grouped.matMul(ks.transpose(0, 1, 3, 2));                     // [B,KVH,G*T,S]
-        DataType type = scores.getDataType();
-        if (type != DataType.FLOAT32) {
-            scores = scores.toType(DataType.FLOAT32, false);                            // softmax in float32, as HF
-        }
+        TensorType type = kernels.type();
+        scores = type.float32(scores);                                                  // softmax in float32, as HF
         scores = scores.mul(scale);
         if (mask != null) {
             scores = scores.reshape(b, kvHeads, g, t, keys).add(mask.reshape(b, 1, 1, t, keys))
                     .reshape(b, kvHeads, g * t, keys);
         }
-        NDArray probs = scores.softmax(-1);
-        if (type != DataType.FLOAT32) {
-            probs = probs.toType(type, false);
-        }
+        NDArray probs = type.cast(scores.softmax(-1));
         return probs.matMul(vs).reshape(b, heads, t, headDim);                          // [B,H,T,D]
     }
 }

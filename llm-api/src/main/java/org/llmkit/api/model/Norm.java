@@ -1,7 +1,6 @@
 package org.llmkit.api.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.LayerNorm;
@@ -46,13 +45,9 @@ final class Norm extends SkeletonBlock {
         if (kernels.fused()) {
             return kernels.ops().rmsNorm(x, weight.getArray(), epsExact);
         }
-        DataType type = x.getDataType();
-        NDArray h = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray h = kernels.type().float32(x);
         NDArray variance = h.square().mean(new int[] {-1}, true);
-        h = h.div(variance.add(eps).sqrt());
-        if (type != DataType.FLOAT32) {
-            h = h.toType(type, false);
-        }
+        h = kernels.type().cast(h.div(variance.add(eps).sqrt()));
         return h.mul(weight.getArray());
     }
 }

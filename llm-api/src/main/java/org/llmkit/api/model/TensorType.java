@@ -10,9 +10,9 @@ import org.llmkit.api.tensor.TorchOps;
 /**
  * The model's weight and activation type, and the casts into and out of it.
  *
- * <p>FP32 and FP16 use DJL's own {@code toType}. BF16 cannot: DJL 0.36 aborts the JVM when it creates or
- * casts to bfloat16 (DJL-NOTES trap 2), so BF16 casts go through {@link TorchOps}' TorchScript methods,
- * and DJL labels the resulting arrays {@link DataType#UNKNOWN}.
+ * <p>Every cast goes through {@link TorchOps}' TorchScript methods: DJL's own {@code toType} records no
+ * autograd history (a loss after it would not reach the weights), and for bfloat16 it aborts the JVM
+ * (DJL-NOTES trap 2). DJL labels bf16 arrays {@link DataType#UNKNOWN}.
  */
 public final class TensorType {
     private final Precision precision;
@@ -62,8 +62,8 @@ public final class TensorType {
             return x;
         }
         return switch (precision) {
-            case FP32 -> x.toType(DataType.FLOAT32, false);
-            case FP16 -> x.toType(DataType.FLOAT16, false);
+            case FP32 -> ops.toFloat32(x);
+            case FP16 -> ops.toFloat16(x);
             case BF16 -> ops.toBFloat16(x);
         };
     }
@@ -75,11 +75,7 @@ public final class TensorType {
      * @return {@code x} when already float32, else a new array
      */
     public NDArray float32(NDArray x) {
-        DataType t = x.getDataType();
-        if (t == DataType.FLOAT32) {
-            return x;
-        }
-        return t == DataType.UNKNOWN ? ops.toFloat32(x) : x.toType(DataType.FLOAT32, false);
+        return x.getDataType() == DataType.FLOAT32 ? x : ops.toFloat32(x);
     }
 
     /**

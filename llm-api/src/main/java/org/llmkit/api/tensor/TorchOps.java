@@ -71,6 +71,17 @@ public final class TorchOps implements AutoCloseable {
     }
 
     /**
+     * Casts an array to float16, keeping autograd (DJL's own {@code toType} records no history, so a loss
+     * computed after it would not reach the weights).
+     *
+     * @param x a floating-point array, shape {@code [...]}
+     * @return a float16 array of the same shape
+     */
+    public NDArray toFloat16(NDArray x) {
+        return call(TorchOpsSource.TO_F16, x);
+    }
+
+    /**
      * Reinterprets raw bfloat16 bits as a bf16 array without copying, for loading BF16
      * safetensors data.
      *

@@ -16,6 +16,7 @@ final class TorchOpsSource {
 
     static final String TO_BF16 = "to_bf16";
     static final String TO_F32 = "to_f32";
+    static final String TO_F16 = "to_f16";
     static final String BF16_FROM_BITS = "bf16_from_bits";
     static final String SDPA = "sdpa";
     static final String SDPA_GQA = "sdpa_gqa";
@@ -31,6 +32,7 @@ final class TorchOpsSource {
             List.of(
                     TO_BF16,
                     TO_F32,
+                    TO_F16,
                     BF16_FROM_BITS,
                     SDPA,
                     SDPA_GQA,
@@ -55,6 +57,10 @@ final class TorchOpsSource {
                         """
                         def to_f32(self, x: Tensor) -> Tensor:
                             return torch.to(x, 6)
+                        """,
+                        """
+                        def to_f16(self, x: Tensor) -> Tensor:
+                            return torch.to(x, 5)
                         """,
                         // aten::view.dtype is not reachable from TorchScript source (only
                         // view(size) resolves), so alias the storage with set_: no copy. set_
