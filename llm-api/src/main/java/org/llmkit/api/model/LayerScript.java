@@ -24,7 +24,8 @@ import org.llmkit.api.Precision;
  * {@code torch.*} functions, {@code ops.mkldnn._linear_pointwise} for oneDNN's inner product.
  */
 final class LayerScript {
-    static final List<String> METHODS = List.of("layer", "layer_mask", "layer_cached", "layer_cached_mask");
+    static final List<String> METHODS = List.of("layer", "layer_mask", "layer_cached", "layer_cached_mask",
+            "layers_cached");
     /** Up to this many new tokens, attention is computed with plain matmuls rather than the fused kernel. */
     static final int SMALL_T = 8;
 
@@ -94,13 +95,33 @@ final class LayerScript {
         return lora != null && lora.targets("model.layers.0." + name);
     }
 
-    /** @return the four methods' source */
+    /** @return the methods' source */
     List<String> methods() {
         List<String> out = new ArrayList<>();
-        for (String m : METHODS) {
+        for (String m : METHODS.subList(0, 4)) {
             out.add(method(m, m.contains("mask"), m.contains("cached")));
         }
+        out.add(allLayers());
         return out;
+    }
+
+    /**
+     * A decode step through every layer in one call (unmasked, with the cache): {@code ws} holds each layer's
+     * weights in {@link #weights()} order, layer after layer; {@code kcs}/{@code vcs} the caches per layer.
+     */
+    private String allLayers() {
+        boolean rotary = spec.positions() == DecoderSpec.Positions.ROTARY;
+        int n = weights.size();
+        StringBuilder call = new StringBuilder("self.layer_cached(x");
+        for (int j = 0; j < n; j++) {
+            call.append(", ws[i * ").append(n).append(" + ").append(j).append("]");
+        }
+        call.append(rotary ? ", cos, sin" : "").append(", kcs[i], vcs[i], past)");
+        return "def layers_cached(self, x: Tensor, ws: List[Tensor]" + (rotary ? ", cos: Tensor, sin: Tensor" : "")
+                + ", kcs: List[Tensor], vcs: List[Tensor], past: Tensor) -> Tensor:\n"
+                + "    for i in range(" + config.numLayers() + "):\n"
+                + "        x = " + call + "\n"
+                + "    return x\n";
     }
 
     private static String arg(String weight) {

@@ -20,6 +20,7 @@ final class ScriptedLayers implements AutoCloseable {
     private final List<NDArray[]> layerWeights = new ArrayList<>();
     private final ModelConfig config;
     private final boolean rotary;
+    private final NDArray[] allWeights;
 
     ScriptedLayers(ModelConfig config, DecoderSpec spec, Precision precision, boolean oneDnn, LoraConfig lora,
             Function<String, NDArray> weights) {
@@ -35,6 +36,7 @@ final class ScriptedLayers implements AutoCloseable {
             }
             layerWeights.add(arrays);
         }
+        allWeights = layerWeights.stream().flatMap(java.util.Arrays::stream).toArray(NDArray[]::new);
     }
 
     /**
@@ -46,6 +48,20 @@ final class ScriptedLayers implements AutoCloseable {
      */
     NDArray apply(NDArray x, ForwardContext ctx) {
         NDArray past = ctx.cache == null ? null : x.getManager().create((long) ctx.past);
+        if (ctx.cache != null && ctx.mask(0) == null && ctx.mask(config.slidingWindow()) == null) {
+            // the usual decode step (nothing masked): every layer in one call
+            int n = config.numLayers();
+            NDArray[] keys = new NDArray[n];
+            NDArray[] values = new NDArray[n];
+            for (int i = 0; i < n; i++) {
+                keys[i] = ctx.cache.keys(i);
+                values[i] = ctx.cache.values(i);
+            }
+            return rotary
+                    ? module.callInferenceWithLists("layers_cached", x.getManager(), x, allWeights, ctx.cos, ctx.sin,
+                            keys, values, past)
+                    : module.callInferenceWithLists("layers_cached", x.getManager(), x, allWeights, keys, values, past);
+        }
         for (int i = 0; i < layerWeights.size(); i++) {
             NDArray mask = ctx.mask(config.windowOf(i));
             List<NDArray> args = new ArrayList<>(layerWeights.get(i).length + 7);

@@ -4,7 +4,9 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
@@ -96,6 +98,41 @@ public final class ScriptModule implements AutoCloseable {
         try {
             return run(method, false, inputs).singletonOrThrow();
         } finally {
+            JniUtils.setGraphExecutorOptimize(GRAPH_OPTIMIZER_DEFAULT);
+        }
+    }
+
+    /**
+     * Like {@link #callInference(String, NDArray...)}, for methods that also take lists of tensors: each
+     * argument is an {@link NDArray} or an {@code NDArray[]} (passed as a {@code List[Tensor]}). One call
+     * replaces many when a loop over the list runs inside the method.
+     *
+     * @param method the method name
+     * @param result manager of the result
+     * @param args arrays and arrays of arrays, in the method's order
+     * @return the single tensor result
+     */
+    public NDArray callInferenceWithLists(String method, NDManager result, Object... args) {
+        if (closed) {
+            throw new IllegalStateException(className + " is closed; cannot run " + method);
+        }
+        IValue[] values = new IValue[args.length];
+        JniUtils.setGraphExecutorOptimize(false);
+        try {
+            for (int i = 0; i < args.length; i++) {
+                values[i] = args[i] instanceof NDArray[] list
+                        ? IValue.listFrom(java.util.Arrays.stream(list).map(a -> (PtNDArray) a).toArray(PtNDArray[]::new))
+                        : IValue.from((PtNDArray) args[i]);
+            }
+            try (IValue out = IValueUtils.runMethod(module, method, values)) {
+                return out.toTensor((PtNDManager) result);
+            }
+        } finally {
+            for (IValue v : values) {
+                if (v != null) {
+                    v.close();
+                }
+            }
             JniUtils.setGraphExecutorOptimize(GRAPH_OPTIMIZER_DEFAULT);
         }
     }
