@@ -3,7 +3,6 @@ package org.llmkit.eval;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.llmkit.api.LanguageModel;
 import org.llmkit.api.Tokenizer;
@@ -13,17 +12,7 @@ final class Fixtures {
     private Fixtures() { }
 
     static Path hfTiny() {
-        String configured = System.getProperty("llmkit.fixtures");
-        if (configured != null) {
-            return Path.of(configured);
-        }
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path candidate = p.resolve("shared/fixtures/hf-tiny");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("shared/fixtures/hf-tiny not found; set -Dllmkit.fixtures");
+        return org.llmkit.api.Fixtures.hfTiny();
     }
 
     static LanguageModel llama3() throws IOException {

@@ -3,7 +3,6 @@ package org.llmkit.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Locates {@code shared/fixtures/hf-tiny} and reads the reference answers. */
@@ -11,17 +10,7 @@ final class Fixtures {
     private Fixtures() { }
 
     static Path hfTiny() {
-        String configured = System.getProperty("llmkit.fixtures");
-        if (configured != null) {
-            return Path.of(configured);
-        }
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path candidate = p.resolve("shared/fixtures/hf-tiny");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("shared/fixtures/hf-tiny not found; set -Dllmkit.fixtures");
+        return org.llmkit.api.Fixtures.hfTiny();
     }
 
     static JsonNode reference(String model) throws IOException {
