@@ -253,6 +253,25 @@ public final class Generation {
     }
 
     private List<GenerationResult> run(Generator.PieceListener listener) {
+        return model.runGeneration(prompts, request(), listener);
+    }
+
+    /** @return the prompts as given (not copied) */
+    List<int[]> prompts() {
+        return prompts;
+    }
+
+    /** @return the model this request runs on */
+    LanguageModel model() {
+        return model;
+    }
+
+    /**
+     * Checks the prompts against the model and freezes the settings.
+     *
+     * @return the decode loop's request
+     */
+    Generator.Request request() {
         if (!stops.isEmpty()) {
             requireTokenizer();
         }
@@ -267,8 +286,7 @@ public final class Generation {
         }
         SamplingSettings sampling = new SamplingSettings(greedy, temperature, topK, topP, repetitionPenalty, seed);
         Set<Integer> eos = ignoreEos ? Set.of() : Set.copyOf(stopTokens);
-        Generator.Request request = new Generator.Request(sampling, maxNewTokens, eos, List.copyOf(stops),
+        return new Generator.Request(sampling, maxNewTokens, eos, List.copyOf(stops),
                 model.hasTokenizer() ? ids -> model.tokenizer().decode(ids, true) : null, cancelled);
-        return model.runGeneration(prompts, request, listener);
     }
 }

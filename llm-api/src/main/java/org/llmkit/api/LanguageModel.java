@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.llmkit.api.generate.GenerationResult;
+import org.llmkit.api.generate.BatchDecoder;
 import org.llmkit.api.generate.Generator;
 import org.llmkit.api.model.DecoderModel;
 import org.llmkit.api.model.ForwardContext;
@@ -356,6 +357,27 @@ public final class LanguageModel implements AutoCloseable {
         ForwardContext ctx = model.context(m, positions, null, null, 0);
         NDArray logits = model.logits(model.hidden(m.create(flat, new Shape(b, t)), ctx));
         return model.tensorType().float32(logits);
+    }
+
+    /**
+     * Opens a continuous batch on this model: sequences join and leave between decode steps, each with its own
+     * settings and KV cache, and every step is one forward pass over all of them (what a server wants).
+     *
+     * <pre>{@code
+     * try (ContinuousBatch batch = model.continuousBatch(16, 16 * 1024)) {
+     *     batch.admit(model.generate(ids).maxNewTokens(64).temperature(0.7).seed(1), listener);
+     *     while (batch.running() > 0) {
+     *         batch.step();            // admit more between steps
+     *     }
+     * }
+     * }</pre>
+     *
+     * @param maxSequences sequences decoded together at most; &gt; 0
+     * @param maxKvTokens cap on prompt + {@code maxNewTokens} summed over running sequences; &gt; 0
+     * @return the batch, to be used from one thread and closed
+     */
+    public ContinuousBatch continuousBatch(int maxSequences, long maxKvTokens) {
+        return new ContinuousBatch(this, new BatchDecoder(model, manager, maxSequences, maxKvTokens));
     }
 
     List<GenerationResult> runGeneration(List<int[]> prompts, Generator.Request request,

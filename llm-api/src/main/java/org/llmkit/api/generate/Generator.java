@@ -66,24 +66,14 @@ public final class Generator {
         int batch = prompts.size();
         int longest = prompts.stream().mapToInt(p -> p.length).max().orElseThrow();
         int capacity = longest + request.maxNewTokens();
-        int[][] context = new int[batch][capacity];
-        int[] length = new int[batch];
-        int[] padding = new int[batch];
         boolean[][] keyValid = new boolean[batch][capacity];
-        Sampler[] samplers = new Sampler[batch];
-        TextAssembler[] texts = new TextAssembler[batch];
-        FinishReason[] finish = new FinishReason[batch];
+        SequenceState[] seqs = new SequenceState[batch];
         for (int b = 0; b < batch; b++) {
             int[] p = prompts.get(b);
-            System.arraycopy(p, 0, context[b], 0, p.length);
-            length[b] = p.length;
-            padding[b] = longest - p.length;
-            Arrays.fill(keyValid[b], padding[b], capacity, true);
-            samplers[b] = new Sampler(request.sampling(), b);
-            texts[b] = request.decoder() == null ? null : new TextAssembler(request.decoder(), request.stops());
+            Arrays.fill(keyValid[b], longest - p.length, capacity, true);
+            seqs[b] = new SequenceState(p, request, b, listener, b);
         }
         long prefillNanos = 0;
-        boolean argmaxOnly = request.sampling().greedy() && request.sampling().repetitionPenalty() == 1;
         try (NDManager gen = parent.newSubManager()) {
             var c = model.config();
             KvCache cache = new KvCache(gen, c.numLayers(), batch, c.numKvHeads(), capacity, c.headDim(),
@@ -92,11 +82,12 @@ public final class Generator {
             int[][] step = new int[batch][];
             int[][] positions = new int[batch][];
             for (int b = 0; b < batch; b++) {
+                int padding = longest - prompts.get(b).length;
                 step[b] = new int[longest];
                 positions[b] = new int[longest];
-                System.arraycopy(prompts.get(b), 0, step[b], padding[b], prompts.get(b).length);
-                for (int j = padding[b]; j < longest; j++) {
-                    positions[b][j] = j - padding[b];
+                System.arraycopy(prompts.get(b), 0, step[b], padding, prompts.get(b).length);
+                for (int j = padding; j < longest; j++) {
+                    positions[b][j] = j - padding;
                 }
             }
             int running = batch;
@@ -104,26 +95,14 @@ public final class Generator {
                 if (request.cancelled().getAsBoolean()) {
                     throw new CancellationException("generation cancelled after " + produced + " new tokens");
                 }
-                float[][] logits = null;
-                long[] argmax = null;
+                int[] chosen;
                 try (NDManager m = gen.newSubManager()) {
                     int t = step[0].length;
                     boolean[][] valid = slice(keyValid, past + t);
                     ForwardContext ctx = model.context(m, positions, valid, cache, past);
                     NDArray ids = m.create(flatten(step), new Shape(batch, t));
                     NDArray hidden = model.hidden(ids, ctx).get(new NDIndex(":, -1:, :"));
-                    NDArray out = model.tensorType().float32(model.logits(hidden));
-                    if (argmaxOnly) {
-                        // greedy without penalties needs only the argmax: skip copying [B, V] logits to the host
-                        argmax = out.argMax(-1).toLongArray();
-                    } else {
-                        float[] flat = out.toFloatArray();
-                        int vocab = c.vocabSize();
-                        logits = new float[batch][];
-                        for (int b = 0; b < batch; b++) {
-                            logits[b] = Arrays.copyOfRange(flat, b * vocab, (b + 1) * vocab);
-                        }
-                    }
+                    chosen = choose(model, hidden, seqs);
                     past += t;
                 }
                 if (produced == 0) {
@@ -132,21 +111,11 @@ public final class Generator {
                 int[][] next = new int[batch][1];
                 int[][] nextPositions = new int[batch][1];
                 for (int b = 0; b < batch; b++) {
-                    int token = context[b][length[b] - 1];
-                    if (finish[b] == null) {
-                        token = argmax != null ? (int) argmax[b] : samplers[b].next(logits[b], context[b], length[b]);
-                        context[b][length[b]++] = token;
-                        finish[b] = accept(request, texts[b], token, listener, b);
-                        if (finish[b] == null && produced + 1 == request.maxNewTokens()) {
-                            finish[b] = FinishReason.LENGTH;
-                            release(texts[b], listener, b, true);
-                        }
-                        if (finish[b] != null) {
-                            running--;
-                        }
+                    if (!seqs[b].finished() && seqs[b].append(chosen[b])) {
+                        running--;
                     }
-                    next[b][0] = token;
-                    nextPositions[b][0] = length[b] - 1;
+                    next[b][0] = seqs[b].lastToken();
+                    nextPositions[b][0] = seqs[b].length() - 1;
                 }
                 step = next;
                 positions = nextPositions;
@@ -154,37 +123,45 @@ public final class Generator {
         }
         long total = System.nanoTime() - start;
         List<GenerationResult> results = new ArrayList<>(batch);
-        for (int b = 0; b < batch; b++) {
-            int[] prompt = prompts.get(b);
-            int[] generated = Arrays.copyOfRange(context[b], prompt.length, length[b]);
-            String text = texts[b] == null ? null : texts[b].text();
-            results.add(new GenerationResult(prompt.clone(), generated, text,
-                    finish[b] == null ? FinishReason.LENGTH : finish[b], prefillNanos, total));
+        for (SequenceState s : seqs) {
+            results.add(s.result(prefillNanos, total));
         }
         return results;
     }
 
-    private static FinishReason accept(Request request, TextAssembler text, int token, PieceListener listener, int row) {
-        if (request.eosTokenIds().contains(token)) {
-            release(text, listener, row, true);
-            return FinishReason.STOP;
+    /**
+     * Picks every row's next token from the last hidden states: on the device by argmax when all rows are greedy
+     * without a penalty (no {@code [B, V]} copy to the host), else per row by its sampler.
+     *
+     * @param model the model
+     * @param hidden {@code [B,1,C]} final-normed hidden states of the last position
+     * @param seqs the rows' sequences (finished ones get a token that is ignored)
+     * @return one token per row
+     */
+    static int[] choose(DecoderModel model, NDArray hidden, SequenceState[] seqs) {
+        NDArray out = model.tensorType().float32(model.logits(hidden));
+        int batch = seqs.length;
+        int[] chosen = new int[batch];
+        boolean argmaxOnly = true;
+        for (SequenceState s : seqs) {
+            SamplingSettings st = s.request().sampling();
+            argmaxOnly &= st.greedy() && st.repetitionPenalty() == 1;
         }
-        if (text == null) {
-            return null;
+        if (argmaxOnly) {
+            long[] argmax = out.argMax(-1).toLongArray();
+            for (int b = 0; b < batch; b++) {
+                chosen[b] = (int) argmax[b];
+            }
+            return chosen;
         }
-        boolean stopped = text.add(token);
-        release(text, listener, row, stopped);
-        return stopped ? FinishReason.STOP : null;
-    }
-
-    private static void release(TextAssembler text, PieceListener listener, int row, boolean finished) {
-        if (text == null) {
-            return;
+        float[] flat = out.toFloatArray();
+        int vocab = model.config().vocabSize();
+        for (int b = 0; b < batch; b++) {
+            if (!seqs[b].finished()) {
+                chosen[b] = seqs[b].sample(Arrays.copyOfRange(flat, b * vocab, (b + 1) * vocab));
+            }
         }
-        String piece = text.release(finished);
-        if (listener != null && !piece.isEmpty()) {
-            listener.onPiece(row, piece);
-        }
+        return chosen;
     }
 
     private static boolean[][] slice(boolean[][] valid, int keys) {

@@ -69,7 +69,12 @@ final class Attention extends SkeletonBlock {
             qs = rope.apply(qs, ctx.cos, ctx.sin);
             ks = rope.apply(ks, ctx.cos, ctx.sin);
         }
-        if (ctx.cache != null) {
+        if (ctx.rowPositions != null) {
+            NDArray[] kv = ctx.cache.appendRows(layer, ks, vs, ctx.rowPositions,
+                    (int) ctx.fullMask.getShape().get(3));
+            ks = kv[0];
+            vs = kv[1];
+        } else if (ctx.cache != null) {
             NDArray[] kv = ctx.cache.append(layer, ks, vs, ctx.past);
             ks = kv[0];
             vs = kv[1];

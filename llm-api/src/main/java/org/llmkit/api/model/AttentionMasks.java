@@ -51,6 +51,29 @@ final class AttentionMasks {
         return m.create(mask, new Shape(batch, 1, newTokens, keys));
     }
 
+    /**
+     * The mask of a continuous-batching decode step: one query per row at its own position {@code p}, which
+     * sees key slots {@code j <= p} (and, with a window {@code w > 0}, {@code p - w < j}).
+     *
+     * @param m manager of the result
+     * @param positions per row, the query's position (its cache slot)
+     * @param keys S, the number of key slots attended (the largest position + 1)
+     * @param window sliding window, 0 = none
+     * @param masked the value hidden positions get
+     * @return {@code [B,1,1,S]} float32 (never null: rows differ in length)
+     */
+    static NDArray rows(NDManager m, int[] positions, int keys, int window, float masked) {
+        float[] mask = new float[positions.length * keys];
+        for (int b = 0; b < positions.length; b++) {
+            int query = positions[b];
+            for (int j = 0; j < keys; j++) {
+                boolean visible = j <= query && (window <= 0 || query - window < j);
+                mask[b * keys + j] = visible ? 0f : masked;
+            }
+        }
+        return m.create(mask, new Shape(positions.length, 1, 1, keys));
+    }
+
     private static boolean hasPadding(boolean[][] keyValid) {
         for (boolean[] row : keyValid) {
             for (boolean v : row) {

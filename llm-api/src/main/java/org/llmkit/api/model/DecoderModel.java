@@ -301,6 +301,49 @@ public final class DecoderModel extends AbstractBlock {
     public ForwardContext context(NDManager m, int[][] positions, boolean[][] keyValid, KvCache cache, int past) {
         int b = positions.length;
         int t = positions[0].length;
+        NDArray[] enc = positionEncodings(m, positions);
+        float lowest = kernels.type().lowest();
+        NDArray full = maskOfModelType(AttentionMasks.build(m, b, t, past, keyValid, 0, lowest));
+        NDArray sliding = config.slidingWindow() > 0
+                ? maskOfModelType(AttentionMasks.build(m, b, t, past, keyValid, config.slidingWindow(), lowest))
+                : null;
+        return new ForwardContext(enc[0], enc[1], enc[2], full, sliding, cache, past, !JniUtils.isGradMode());
+    }
+
+    /**
+     * Builds the inputs of a continuous-batching decode step: one new token per row, each row a sequence of its
+     * own length whose new token goes to cache slot {@code positions[b]} (its position) and attends to slots
+     * {@code [0, positions[b]]} (within the sliding window, if any).
+     *
+     * @param m manager for per-call arrays
+     * @param positions per row, the new token's position (= the number of tokens already cached for that row)
+     * @param cache the rows' cache (row {@code b} of the cache is sequence {@code b}); capacity &gt; every position
+     * @return the context
+     */
+    public ForwardContext stepContext(NDManager m, int[] positions, KvCache cache) {
+        int b = positions.length;
+        int[][] perRow = new int[b][];
+        long[] write = new long[b];
+        int keys = 0;
+        for (int i = 0; i < b; i++) {
+            perRow[i] = new int[] {positions[i]};
+            write[i] = positions[i];
+            keys = Math.max(keys, positions[i] + 1);
+        }
+        NDArray[] enc = positionEncodings(m, perRow);
+        float lowest = kernels.type().lowest();
+        NDArray full = maskOfModelType(AttentionMasks.rows(m, positions, keys, 0, lowest));
+        NDArray sliding = config.slidingWindow() > 0
+                ? maskOfModelType(AttentionMasks.rows(m, positions, keys, config.slidingWindow(), lowest))
+                : null;
+        return new ForwardContext(enc[0], enc[1], enc[2], full, sliding, cache, -1, !JniUtils.isGradMode(), write,
+                m.create(write));
+    }
+
+    // {cos, sin, null} for rotary models, {null, null, positions [B,T] int64} for learned positions
+    private NDArray[] positionEncodings(NDManager m, int[][] positions) {
+        int b = positions.length;
+        int t = positions[0].length;
         NDArray cos = null;
         NDArray sin = null;
         NDArray pos = null;
@@ -322,12 +365,7 @@ public final class DecoderModel extends AbstractBlock {
             }
             pos = m.create(flat, new Shape(b, t));
         }
-        float lowest = kernels.type().lowest();
-        NDArray full = maskOfModelType(AttentionMasks.build(m, b, t, past, keyValid, 0, lowest));
-        NDArray sliding = config.slidingWindow() > 0
-                ? maskOfModelType(AttentionMasks.build(m, b, t, past, keyValid, config.slidingWindow(), lowest))
-                : null;
-        return new ForwardContext(cos, sin, pos, full, sliding, cache, past, !JniUtils.isGradMode());
+        return new NDArray[] {cos, sin, pos};
     }
 
     // fused attention wants the mask in the query's type; the composed path adds it to float32 scores

@@ -10,6 +10,10 @@ import ai.djl.ndarray.NDArray;
  * <p>Shapes (B batch, T new tokens, S = past + T keys, D head dim):
  * {@code cos/sin [B,1,T,D]} (rotary only), {@code positions [B,T]} int64 (learned only),
  * {@code fullMask/slidingMask [B,1,T,S]} additive float32 (0 or float32 min), null when nothing is masked.
+ *
+ * <p>A continuous-batching decode step ({@link DecoderModel#stepContext}) has one new token per row and rows
+ * of different lengths: {@code rowPositions} then holds each row's own cache slot (and {@code past} is unused);
+ * {@code writePositions} is the same as an int64 {@code [B]} array for the scripted path.
  */
 public final class ForwardContext {
     final NDArray cos;
@@ -20,9 +24,18 @@ public final class ForwardContext {
     final KvCache cache;
     final int past;
     final boolean inference;
+    final long[] rowPositions;
+    final NDArray writePositions;
 
     ForwardContext(NDArray cos, NDArray sin, NDArray positions, NDArray fullMask, NDArray slidingMask,
             KvCache cache, int past, boolean inference) {
+        this(cos, sin, positions, fullMask, slidingMask, cache, past, inference, null, null);
+    }
+
+    ForwardContext(NDArray cos, NDArray sin, NDArray positions, NDArray fullMask, NDArray slidingMask,
+            KvCache cache, int past, boolean inference, long[] rowPositions, NDArray writePositions) {
+        this.rowPositions = rowPositions;
+        this.writePositions = writePositions;
         this.cos = cos;
         this.sin = sin;
         this.positions = positions;

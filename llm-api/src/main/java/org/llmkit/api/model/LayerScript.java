@@ -18,14 +18,17 @@ import org.llmkit.api.Precision;
  * {@code past} and attend over {@code past + T} positions). Their arguments are {@code x [B,T,C]}, the
  * layer's weights in {@link #weights()} order, then {@code cos, sin [B,1,T,D]} (rotary models),
  * {@code mask [B,1,T,S]} (the {@code _mask} variants), {@code kc, vc [B,KVH,capacity,D]} and
- * {@code past} (0-dim int64) for the cached variants.
+ * {@code past} (0-dim int64) for the cached variants. {@code layer_step} is a continuous-batching decode step:
+ * one new token per row, written into the cache at each row's own slot {@code wpos [B]} (int64), attending
+ * under {@code mask [B,1,1,S]}; arguments {@code x}, weights, {@code cos, sin}, {@code mask, kc, vc, wpos}.
+ * {@code layers_cached} and {@code layers_step} run every layer in one call (weights and caches as lists).
  *
  * <p>The dialect is the one {@code torch.jit.save} prints: integer dtype codes (6 float32, 15 bfloat16),
  * {@code torch.*} functions, {@code ops.mkldnn._linear_pointwise} for oneDNN's inner product.
  */
 final class LayerScript {
     static final List<String> METHODS = List.of("layer", "layer_mask", "layer_cached", "layer_cached_mask",
-            "layers_cached");
+            "layer_step", "layers_cached", "layers_step");
     /** Up to this many new tokens, attention is computed with plain matmuls rather than the fused kernel. */
     static final int SMALL_T = 8;
 
@@ -99,10 +102,31 @@ final class LayerScript {
     List<String> methods() {
         List<String> out = new ArrayList<>();
         for (String m : METHODS.subList(0, 4)) {
-            out.add(method(m, m.contains("mask"), m.contains("cached")));
+            out.add(method(m, m.contains("mask"), m.contains("cached"), false));
         }
+        out.add(method("layer_step", true, true, true));
         out.add(allLayers());
+        out.add(allLayersStep());
         return out;
+    }
+
+    /**
+     * A continuous-batching decode step through every layer in one call: {@code ms} holds each layer's mask
+     * (the full or the sliding-window one, by the layer's window).
+     */
+    private String allLayersStep() {
+        boolean rotary = spec.positions() == DecoderSpec.Positions.ROTARY;
+        int n = weights.size();
+        StringBuilder call = new StringBuilder("self.layer_step(x");
+        for (int j = 0; j < n; j++) {
+            call.append(", ws[i * ").append(n).append(" + ").append(j).append("]");
+        }
+        call.append(rotary ? ", cos, sin" : "").append(", ms[i], kcs[i], vcs[i], wpos)");
+        return "def layers_step(self, x: Tensor, ws: List[Tensor]" + (rotary ? ", cos: Tensor, sin: Tensor" : "")
+                + ", kcs: List[Tensor], vcs: List[Tensor], ms: List[Tensor], wpos: Tensor) -> Tensor:\n"
+                + "    for i in range(" + config.numLayers() + "):\n"
+                + "        x = " + call + "\n"
+                + "    return x\n";
     }
 
     /**
@@ -128,7 +152,7 @@ final class LayerScript {
         return "w_" + weight.replace('.', '_');
     }
 
-    private String method(String name, boolean masked, boolean cached) {
+    private String method(String name, boolean masked, boolean cached, boolean rows) {
         boolean rotary = spec.positions() == DecoderSpec.Positions.ROTARY;
         StringBuilder sig = new StringBuilder("def ").append(name).append("(self, x: Tensor");
         for (String w : weights) {
@@ -141,7 +165,7 @@ final class LayerScript {
             sig.append(", mask: Tensor");
         }
         if (cached) {
-            sig.append(", kc: Tensor, vc: Tensor, past: Tensor");
+            sig.append(rows ? ", kc: Tensor, vc: Tensor, wpos: Tensor" : ", kc: Tensor, vc: Tensor, past: Tensor");
         }
         sig.append(") -> Tensor:\n");
         int h = config.numHeads();
@@ -171,7 +195,14 @@ final class LayerScript {
         b.line("q = torch.narrow(qk, 1, 0, " + h + ")");
         b.line("k = torch.narrow(qk, 1, " + h + ", " + kv + ")");
         b.line("v = torch.transpose(torch.reshape(v, [b, t, " + kv + ", " + d + "]), 1, 2)");
-        if (cached) {
+        if (rows) {
+            // each row writes its one new key/value at its own slot, then attends over the first S slots
+            b.line("idx = torch.reshape(wpos, [b, 1, 1, 1]).expand([b, " + kv + ", 1, " + d + "])");
+            b.line("kc.scatter_(2, idx, k)");
+            b.line("vc.scatter_(2, idx, v)");
+            b.line("k = torch.narrow(kc, 2, 0, mask.size(3))");
+            b.line("v = torch.narrow(vc, 2, 0, mask.size(3))");
+        } else if (cached) {
             b.line("p = int(past)");
             b.line("torch.narrow(kc, 2, p, t).copy_(k)");
             b.line("torch.narrow(vc, 2, p, t).copy_(v)");

@@ -47,6 +47,9 @@ final class ScriptedLayers implements AutoCloseable {
      * @return hidden states after the last layer (before the final norm)
      */
     NDArray apply(NDArray x, ForwardContext ctx) {
+        if (ctx.rowPositions != null) {
+            return step(x, ctx);
+        }
         NDArray past = ctx.cache == null ? null : x.getManager().create((long) ctx.past);
         if (ctx.cache != null && ctx.mask(0) == null && ctx.mask(config.slidingWindow()) == null) {
             // the usual decode step (nothing masked): every layer in one call
@@ -84,6 +87,24 @@ final class ScriptedLayers implements AutoCloseable {
             x = module.callInference(method, args.toArray(new NDArray[0]));
         }
         return x;
+    }
+
+    /** A continuous-batching decode step: every layer in one call, each row writing at its own slot. */
+    private NDArray step(NDArray x, ForwardContext ctx) {
+        int n = config.numLayers();
+        NDArray[] keys = new NDArray[n];
+        NDArray[] values = new NDArray[n];
+        NDArray[] masks = new NDArray[n];
+        for (int i = 0; i < n; i++) {
+            keys[i] = ctx.cache.keys(i);
+            values[i] = ctx.cache.values(i);
+            masks[i] = ctx.mask(config.windowOf(i));
+        }
+        return rotary
+                ? module.callInferenceWithLists("layers_step", x.getManager(), x, allWeights, ctx.cos, ctx.sin, keys,
+                        values, masks, ctx.writePositions)
+                : module.callInferenceWithLists("layers_step", x.getManager(), x, allWeights, keys, values, masks,
+                        ctx.writePositions);
     }
 
     @Override
