@@ -20,8 +20,9 @@ import org.llmkit.api.generate.GenerationResult;
  * Runs up to {@code maxConcurrent} generations at once, each a streaming {@link Generation} on its own worker
  * thread with its own KV cache, and keeps at most {@code maxQueued} more waiting (first come, first served).
  *
- * <p>This is <b>not</b> continuous batching: concurrent requests do not share a forward pass. Throughput comes
- * from running independent generations side by side, which the thread-safe {@link LanguageModel} allows.
+ * <p>This is <b>not</b> continuous batching: concurrent requests do not share a forward pass; the server uses
+ * {@link ContinuousScheduler}. This one remains for applications that want independent generations side by side
+ * (the thread-safe {@link LanguageModel} allows it), e.g. to compare against batching.
  *
  * <p>Cancellation: a cancelled queued request never starts. A running one stops before its next decode step
  * ({@link Generation#cancelWhen}), which ends llm-api's decode loop and closes its per-generation arrays.
@@ -118,25 +119,7 @@ public final class BoundedScheduler implements Scheduler {
     }
 
     private GenerationResult run(GenerationRequest r, AtomicBoolean cancelled, GenerationListener listener) {
-        Generation g = model.generate(r.promptIds()).maxNewTokens(r.maxNewTokens());
-        // order matters: topP() and temperature() switch greedy off, greedy() switches it back on
-        if (r.topP() != null && r.topP() < 1) {
-            g.topP(r.topP());
-        }
-        if (r.temperature() != null) {
-            if (r.temperature() == 0) {
-                g.greedy();
-            } else {
-                g.temperature(r.temperature());
-            }
-        }
-        if (r.seed() != null) {
-            g.seed(r.seed());
-        }
-        if (!r.stops().isEmpty()) {
-            g.stop(r.stops().toArray(String[]::new));
-        }
-        return g.cancelWhen(cancelled::get).stream(listener::onPiece);
+        return r.toGeneration(model).cancelWhen(cancelled::get).stream(listener::onPiece);
     }
 
     private static ThreadFactory daemonThreads() {

@@ -55,6 +55,9 @@ final class CompletionRunner {
             return scheduler.submit(request, events);
         } catch (SchedulerFullException e) {
             throw new ApiException(429, "rate_limit_exceeded", null, "rate_limit_exceeded", e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, "invalid_request_error", "max_tokens", "context_length_exceeded",
+                    e.getMessage());
         } catch (IllegalStateException e) {
             throw unavailable();
         }

@@ -2,6 +2,8 @@ package org.llmkit.serve;
 
 import java.util.List;
 import java.util.Objects;
+import org.llmkit.api.Generation;
+import org.llmkit.api.LanguageModel;
 
 /**
  * What one client asked to generate, already validated and tokenized: the unit a {@link Scheduler} runs.
@@ -48,6 +50,35 @@ public record GenerationRequest(int[] promptIds, int maxNewTokens, Double temper
     @Override
     public int[] promptIds() {
         return promptIds.clone();
+    }
+
+    /**
+     * Turns this request into an llm-api generation on {@code model}: the model's defaults (EOS ids, sampling
+     * from {@code generation_config.json}) overridden by what the client sent.
+     *
+     * @param model the model
+     * @return the configured generation (not run)
+     */
+    public Generation toGeneration(LanguageModel model) {
+        Generation g = model.generate(promptIds).maxNewTokens(maxNewTokens);
+        // order matters: topP() and temperature() switch greedy off, greedy() switches it back on
+        if (topP != null && topP < 1) {
+            g.topP(topP);
+        }
+        if (temperature != null) {
+            if (temperature == 0) {
+                g.greedy();
+            } else {
+                g.temperature(temperature);
+            }
+        }
+        if (seed != null) {
+            g.seed(seed);
+        }
+        if (!stops.isEmpty()) {
+            g.stop(stops.toArray(String[]::new));
+        }
+        return g;
     }
 
     /** @return the prompt length in tokens */

@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
  * {@code "stream": true}), {@code GET /v1/models}, {@code POST /generate} ({@code {prompt, max_tokens,
  * temperature}} &rarr; {@code {response}}), {@code GET /health}, {@code GET /metrics} (Prometheus).
  *
- * <p>Requests run on a {@link BoundedScheduler}: up to {@code maxBatchSize} independent generations at once and a
- * bounded queue (HTTP 429 when full). Continuous batching inside one decode step is not implemented (llm-api has
- * no step-level decode API yet).
+ * <p>Requests run on a {@link ContinuousScheduler}: continuous batching of up to {@code maxBatchSize} sequences
+ * (one forward pass per decode step over all of them; requests join and leave between steps), a cap on their
+ * KV-cache tokens ({@code maxKvTokens}) and a bounded queue (HTTP 429 when full).
  *
  * <p>{@link #close()} is graceful: new requests get 503, in-flight generations may finish within the shutdown
  * grace, and streams still running after it end with a final chunk ({@code finish_reason "length"}) and
@@ -55,8 +55,9 @@ public final class LlmServer implements AutoCloseable {
             scheduler.close();
             throw e;
         }
-        LOG.info("serving {} on http://{}:{} ({} concurrent generations, queue {})", config.modelName(),
-                config.host(), app.port(), config.maxBatchSize(), config.maxQueue());
+        LOG.info("serving {} on http://{}:{} (continuous batching: {} sequences, {} KV tokens; queue {})",
+                config.modelName(), config.host(), app.port(), config.maxBatchSize(), config.maxKvTokens(),
+                config.maxQueue());
     }
 
     /**

@@ -19,7 +19,8 @@ public final class LlmServerBuilder {
     private String host = "127.0.0.1";
     private int port = 8080;
     private final List<String> apiKeys = new ArrayList<>();
-    private int maxBatchSize = 4;
+    private int maxBatchSize = 8;
+    private long maxKvTokens;
     private int maxQueue = 64;
     private String modelName;
     private long maxBodyBytes = 1 << 20;
@@ -73,8 +74,8 @@ public final class LlmServerBuilder {
     }
 
     /**
-     * @param n generations running at once, each on its own thread (not continuous batching); in [1, 1024];
-     *     default 4
+     * @param n sequences decoded together by continuous batching (one forward pass per step over all of them);
+     *     in [1, 1024]; default 8
      * @return this
      */
     public LlmServerBuilder maxBatchSize(int n) {
@@ -82,6 +83,22 @@ public final class LlmServerBuilder {
             throw new IllegalArgumentException("maxBatchSize must be in [1, 1024] but is " + n);
         }
         maxBatchSize = n;
+        return this;
+    }
+
+    /**
+     * Caps the KV cache: the prompt + {@code max_tokens} of the sequences decoding together sum to at most this
+     * many tokens (a request waits until it fits; one that can never fit gets HTTP 400). Default:
+     * {@code maxBatchSize * min(context, 2048)}, at least the model's context.
+     *
+     * @param tokens &gt; 0
+     * @return this
+     */
+    public LlmServerBuilder maxKvTokens(long tokens) {
+        if (tokens <= 0) {
+            throw new IllegalArgumentException("maxKvTokens must be > 0 but is " + tokens);
+        }
+        maxKvTokens = tokens;
         return this;
     }
 
@@ -165,10 +182,13 @@ public final class LlmServerBuilder {
             throw new IllegalStateException("serving needs a tokenizer, but the model (" + model.source()
                     + ") has none; attach one with model.withTokenizer(Tokenizer.load(dir))");
         }
-        ServerConfig config = new ServerConfig(host, port, List.copyOf(apiKeys), maxBatchSize, maxQueue,
+        int context = model.config().maxPositionEmbeddings();
+        long kvTokens = maxKvTokens > 0 ? maxKvTokens
+                : Math.max(context, (long) maxBatchSize * Math.min(context, 2048));
+        ServerConfig config = new ServerConfig(host, port, List.copyOf(apiKeys), maxBatchSize, kvTokens, maxQueue,
                 modelName != null ? modelName : defaultName(model), maxBodyBytes, requestTimeout, shutdownGrace,
                 defaultMaxTokens);
-        return new LlmServer(model, config, new BoundedScheduler(model, maxBatchSize, maxQueue));
+        return new LlmServer(model, config, new ContinuousScheduler(model, maxBatchSize, kvTokens, maxQueue));
     }
 
     private static String defaultName(LanguageModel m) {

@@ -3,9 +3,9 @@ package org.llmkit.serve;
 import java.time.Duration;
 
 /**
- * Decides when each accepted request runs. The server only talks to this interface, so that a
- * continuous-batching scheduler (one decode step over a changing set of sequences, each with its own KV cache and
- * sampling settings) can replace {@link BoundedScheduler} once llm-api offers a step-level decode API.
+ * Decides when each accepted request runs. The server only talks to this interface: it uses
+ * {@link ContinuousScheduler} (continuous batching); {@link BoundedScheduler} runs independent generations on
+ * worker threads instead.
  */
 public interface Scheduler extends AutoCloseable {
 

@@ -11,10 +11,11 @@
  * {@code stream} is true), {@code GET /v1/models}, {@code POST /generate}, {@code GET /health} and
  * {@code GET /metrics} (Prometheus text format).
  *
- * <p>Scheduling: requests go through a {@link org.llmkit.serve.Scheduler}. The one shipped,
- * {@link org.llmkit.serve.BoundedScheduler}, runs up to {@code maxBatchSize} generations concurrently, each on its
- * own worker thread with its own KV cache, and holds a bounded queue of waiting requests (HTTP 429 when full).
- * Continuous batching (admitting waiting requests into one running decode batch between steps) is <b>not</b>
- * implemented: llm-api has no step-level decode API yet, so concurrent requests do not share a forward pass.
+ * <p>Scheduling: requests go through a {@link org.llmkit.serve.Scheduler}. The server uses
+ * {@link org.llmkit.serve.ContinuousScheduler}: continuous batching on one decode thread, admitting waiting requests
+ * into the running batch between decode steps (each with its own sampling settings and KV-cache row, built on
+ * llm-api's {@link org.llmkit.api.ContinuousBatch}), retiring finished ones at once, with caps on sequences and on
+ * KV-cache tokens and a bounded queue (HTTP 429 when full). {@link org.llmkit.serve.BoundedScheduler} runs
+ * independent generations on worker threads instead (no shared forward pass).
  */
 package org.llmkit.serve;

@@ -88,6 +88,54 @@ class SchedulingTest {
         }
     }
 
+    @Test
+    void continuousSchedulerQueuesBeyondItsRowsAndRejectsPastTheQueue() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(2);
+        GenerationRequest request = new GenerationRequest(new int[] {1, 2, 3}, 5, 0.0, null, null, List.of());
+        try (ContinuousScheduler scheduler = new ContinuousScheduler(TestSupport.model(), 1, 1000, 1)) {
+            scheduler.submit(request, new Blocking(release, done));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (scheduler.active() < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            scheduler.submit(request, new Blocking(release, done));
+            assertThat(scheduler.active()).isEqualTo(1);
+            assertThat(scheduler.queueDepth()).isEqualTo(1);
+
+            assertThatThrownBy(() -> scheduler.submit(request, new Blocking(release, done)))
+                    .isInstanceOf(SchedulerFullException.class).hasMessageContaining("max 1");
+
+            release.countDown();
+            assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void continuousSchedulerDropsACancelledQueuedRequestAndRefusesOneThatCanNeverFit() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        GenerationRequest request = new GenerationRequest(new int[] {1, 2, 3}, 5, 0.0, null, null, List.of());
+        try (ContinuousScheduler scheduler = new ContinuousScheduler(TestSupport.model(), 1, 100, 1)) {
+            scheduler.submit(request, new Blocking(release, done));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (scheduler.active() < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            Blocking queued = new Blocking(release, new CountDownLatch(1));
+            scheduler.submit(request, queued).cancel();
+            assertThat(scheduler.queueDepth()).isZero();
+            assertThat(queued.failure).isInstanceOf(java.util.concurrent.CancellationException.class);
+
+            GenerationRequest huge = new GenerationRequest(new int[] {1, 2, 3}, 98, 0.0, null, null, List.of());
+            assertThatThrownBy(() -> scheduler.submit(huge, new Blocking(release, done)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("KV-cache budget of 100");
+            release.countDown();
+            assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(queued.pieces).isZero();
+        }
+    }
+
     static double metric(String text, String name) {
         Matcher m = Pattern.compile("^" + Pattern.quote(name) + " (\\S+)$", Pattern.MULTILINE).matcher(text);
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
