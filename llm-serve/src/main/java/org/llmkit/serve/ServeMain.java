@@ -14,7 +14,7 @@ import org.llmkit.api.Tokenizer;
  *
  * <pre>
  * java -cp ... org.llmkit.serve.ServeMain --model DIR [--tokenizer DIR] [--port 8080] [--host 127.0.0.1]
- *     [--api-key K]... [--max-batch-size 4] [--max-queue 64] [--model-name NAME]
+ *     [--api-key K]... [--max-batch-size 8] [--max-kv-tokens N] [--max-queue 64] [--model-name NAME]
  * </pre>
  */
 public final class ServeMain {
@@ -25,7 +25,8 @@ public final class ServeMain {
             "  --host HOST           interface to listen on (default 127.0.0.1; 0.0.0.0 for all)",
             "  --port N              TCP port (default 8080; 0 picks a free one)",
             "  --api-key K           require 'Authorization: Bearer K' (repeatable)",
-            "  --max-batch-size N    generations running at once (default 4)",
+            "  --max-batch-size N    sequences decoded together by continuous batching (default 8)",
+            "  --max-kv-tokens N     cap on prompt + max_tokens over those sequences (default 8 x min(context, 2048))",
             "  --max-queue N         requests waiting at most; more get HTTP 429 (default 64)",
             "  --model-name NAME     model id clients send (default: the folder name)",
             "  --help                print this help");
@@ -79,6 +80,7 @@ public final class ServeMain {
         final List<String> apiKeys = new ArrayList<>();
         Integer maxBatchSize;
         Integer maxQueue;
+        Long maxKvTokens;
         String modelName;
         boolean help;
 
@@ -102,6 +104,7 @@ public final class ServeMain {
                     case "--api-key" -> o.apiKeys.add(v);
                     case "--max-batch-size" -> o.maxBatchSize = integer(a, v);
                     case "--max-queue" -> o.maxQueue = integer(a, v);
+                    case "--max-kv-tokens" -> o.maxKvTokens = (long) integer(a, v);
                     case "--model-name" -> o.modelName = v;
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
@@ -116,6 +119,9 @@ public final class ServeMain {
             b.host(host).port(port).apiKeys(apiKeys.toArray(String[]::new));
             if (maxBatchSize != null) {
                 b.maxBatchSize(maxBatchSize);
+            }
+            if (maxKvTokens != null) {
+                b.maxKvTokens(maxKvTokens);
             }
             if (maxQueue != null) {
                 b.maxQueue(maxQueue);
