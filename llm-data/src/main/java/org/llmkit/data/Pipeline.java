@@ -398,6 +398,47 @@ public final class Pipeline {
     }
 
     /**
+     * Runs the pipeline like {@link #run(Consumer)} and also reports every document a stage drops, with the
+     * stage and the reason (the same reason the report counts), so that an application can audit or keep them.
+     * Records the reader skips as malformed are counted in the report only (they never became documents).
+     *
+     * <pre>{@code
+     * pipeline.run(kept::add, (doc, stage, reason) -> rejected.add(doc.id() + " " + stage + ":" + reason));
+     * }</pre>
+     *
+     * @param kept receives the surviving documents (calling thread, source order)
+     * @param dropped receives each dropped document (calling thread, source order within a batch)
+     * @return the report
+     * @throws IOException when the source cannot be read, or a malformed record fails the run
+     */
+    public PipelineReport run(Consumer<Document> kept, DropListener dropped) throws IOException {
+        Objects.requireNonNull(kept, "kept must not be null");
+        Objects.requireNonNull(dropped, "dropped must not be null");
+        if (tokenization != null) {
+            throw new IllegalStateException("run(kept, dropped) hands out documents, but this pipeline tokenizes; use "
+                    + "collectTokens() or writeTo(folder)");
+        }
+        validate();
+        if (settings.trainFraction() < 1) {
+            throw new IllegalStateException("split(...) needs an output folder: use writeTo(folder)");
+        }
+        return execute(Sinks.consumer(kept), dropped);
+    }
+
+    /** Receives the documents a stage drops. */
+    @FunctionalInterface
+    public interface DropListener {
+        /**
+         * Called once per dropped document.
+         *
+         * @param document the document as the stage saw it
+         * @param stage the stage's name as in the report (e.g. {@code dedup}, {@code quality})
+         * @param reason the drop reason as counted in the report (e.g. {@code duplicate})
+         */
+        void dropped(Document document, String stage, String reason);
+    }
+
+    /**
      * Runs a tokenizing, packing pipeline and returns the sequences in memory.
      *
      * @return the packed sequences
@@ -497,6 +538,10 @@ public final class Pipeline {
     }
 
     private PipelineReport execute(Sinks.Sink sink) throws IOException {
+        return execute(sink, null);
+    }
+
+    private PipelineReport execute(Sinks.Sink sink, DropListener drops) throws IOException {
         List<Stage> active = new ArrayList<>();
         Map<String, Integer> names = new HashMap<>();
         for (StageSpec spec : stages) {
@@ -510,7 +555,7 @@ public final class Pipeline {
             active.add(tokenizer);
         }
         return new PipelineRun(source, active, tokenizer, settings.threads(), settings.batchSize(),
-                settings.skipMalformed(), settings.progressEvery()).execute(sink);
+                settings.skipMalformed(), settings.progressEvery(), drops).execute(sink);
     }
 
     private static Stage renamed(Stage stage, String name) {

@@ -29,9 +29,11 @@ final class PipelineRun {
     private final int batchSize;
     private final boolean skipMalformed;
     private final Duration progressEvery;
+    private final Pipeline.DropListener drops;
 
     PipelineRun(Dataset source, List<Stage> active, TokenizeStage tokenizer, int threads, int batchSize,
-            boolean skipMalformed, Duration progressEvery) {
+            boolean skipMalformed, Duration progressEvery, Pipeline.DropListener drops) {
+        this.drops = drops;
         this.source = source;
         this.active = active;
         this.tokenizer = tokenizer;
@@ -84,7 +86,7 @@ final class PipelineRun {
                 if (!batchRead.docs().isEmpty()) {
                     Batch batch = new Batch(batchRead.docs().toArray(Document[]::new));
                     for (int s = 0; s < active.size(); s++) {
-                        runStage(active.get(s), counters.get(s), batch, workers);
+                        runStage(active.get(s), counters.get(s), batch, workers, drops);
                     }
                     sink.accept(batch, ordinal);
                     ordinal += batch.size();
@@ -156,7 +158,8 @@ final class PipelineRun {
         }
     }
 
-    private static void runStage(Stage stage, Counter counter, Batch batch, Workers workers) {
+    private static void runStage(Stage stage, Counter counter, Batch batch, Workers workers,
+            Pipeline.DropListener drops) {
         boolean[] wasAlive = new boolean[batch.size()];
         int alive = 0;
         for (int i = 0; i < batch.size(); i++) {
@@ -175,6 +178,9 @@ final class PipelineRun {
                     counter.out++;
                 } else {
                     counter.dropped.merge(batch.dropReason[i], 1L, Long::sum);
+                    if (drops != null) {
+                        drops.dropped(batch.docs[i], stage.name(), batch.dropReason[i]);
+                    }
                 }
             } else if (batch.alive(i)) {
                 throw new IllegalStateException("stage " + stage.name() + " revived a dropped document");
