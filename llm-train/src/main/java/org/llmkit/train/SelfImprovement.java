@@ -172,7 +172,7 @@ public final class SelfImprovement {
     /**
      * @param stages the filter's stages, applied to the round's samples after the real data (so that dedup stages
      *     also drop samples that duplicate real documents); documents carry {@code prompt} and {@code response}
-     *     metadata; the text is the formatted training text
+     *     metadata (real documents have none); the text is the formatted training text
      * @return this
      */
     public SelfImprovement filter(UnaryOperator<Pipeline> stages) {
