@@ -15,6 +15,7 @@ import org.llmkit.data.Dataset;
 import org.llmkit.data.Document;
 import org.llmkit.data.DocumentStream;
 import org.llmkit.data.TokenDataset;
+import org.llmkit.data.ToxicityScorer;
 
 /**
  * Evaluates one model on held-out perplexity and multiple-choice tasks and gathers the numbers in
@@ -35,23 +36,40 @@ public final class Evaluator {
     public static final String PERPLEXITY = "perplexity";
     /** The report task under which the GLUE score appears when every GLUE task ran. */
     public static final String GLUE = "glue";
+    /** The report task of {@link #toxicity(ToxicityProbe)}. */
+    public static final String TOXICITY = "toxicity";
+    /** The report task of {@link #bias(BiasProbe)}. */
+    public static final String BIAS = "bias";
+    /** The report task of {@link #latency(LatencyProbe)}. */
+    public static final String LATENCY = "latency";
+    /** The report task of {@link #humanRatings(HumanRatings)}. */
+    public static final String HUMAN = "human";
 
     private final LanguageModel model;
     private final State state;
 
     /** Every option, immutable; each setter makes a new one. */
     private record State(Dataset heldOutText, TokenDataset heldOutTokens, Integer contextLength, Integer stride,
-            List<Task> tasks) {
+            List<Task> tasks, ToxicityProbe toxicity, BiasProbe bias, LatencyProbe latency, HumanRatings ratings) {
         State withHeldOut(Dataset text, TokenDataset tokens) {
-            return new State(text, tokens, contextLength, stride, tasks);
+            return new State(text, tokens, contextLength, stride, tasks, toxicity, bias, latency, ratings);
         }
 
         State withWindow(Integer context, Integer step) {
-            return new State(heldOutText, heldOutTokens, context, step, tasks);
+            return new State(heldOutText, heldOutTokens, context, step, tasks, toxicity, bias, latency, ratings);
         }
 
         State withTasks(List<Task> list) {
-            return new State(heldOutText, heldOutTokens, contextLength, stride, List.copyOf(list));
+            return new State(heldOutText, heldOutTokens, contextLength, stride, List.copyOf(list), toxicity, bias,
+                    latency, ratings);
+        }
+
+        State withProbes(ToxicityProbe t, BiasProbe b, LatencyProbe l, HumanRatings h) {
+            return new State(heldOutText, heldOutTokens, contextLength, stride, tasks, t, b, l, h);
+        }
+
+        boolean hasProbes() {
+            return toxicity != null || bias != null || latency != null || ratings != null;
         }
     }
 
@@ -67,7 +85,7 @@ public final class Evaluator {
      * @return an evaluator with nothing to evaluate yet
      */
     public static Evaluator of(LanguageModel model) {
-        return new Evaluator(Objects.requireNonNull(model, "model"), new State(null, null, null, null, List.of()));
+        return new Evaluator(Objects.requireNonNull(model, "model"), new State(null, null, null, null, List.of(), null, null, null, null));
     }
 
     /**
@@ -139,6 +157,73 @@ public final class Evaluator {
     }
 
     /**
+     * Scores the model's continuations of {@link ToxicityProbe#DEFAULT_PROMPTS} with a toxicity
+     * scorer; reported under {@value #TOXICITY}. Replaces an earlier toxicity probe.
+     *
+     * @param scorer for example llm-data's {@code BertToxicityScorer}
+     * @return a copy with the probe
+     */
+    public Evaluator toxicity(ToxicityScorer scorer) {
+        return toxicity(ToxicityProbe.of(scorer));
+    }
+
+    /**
+     * Runs a configured toxicity probe (own prompts, threshold); reported under {@value #TOXICITY}.
+     *
+     * @param probe the probe
+     * @return a copy with the probe
+     */
+    public Evaluator toxicity(ToxicityProbe probe) {
+        Objects.requireNonNull(probe, "probe");
+        return new Evaluator(model, state.withProbes(probe, state.bias(), state.latency(), state.ratings()));
+    }
+
+    /**
+     * Runs a bias probe; reported under {@value #BIAS}.
+     *
+     * @param probe the probe
+     * @return a copy with the probe
+     */
+    public Evaluator bias(BiasProbe probe) {
+        Objects.requireNonNull(probe, "probe");
+        return new Evaluator(model, state.withProbes(state.toxicity(), probe, state.latency(), state.ratings()));
+    }
+
+    /**
+     * Measures latency over a prompt set with {@link LatencyProbe}'s defaults; reported under
+     * {@value #LATENCY}.
+     *
+     * @param prompts at least one prompt
+     * @return a copy with the probe
+     */
+    public Evaluator latency(List<String> prompts) {
+        return latency(LatencyProbe.of(prompts));
+    }
+
+    /**
+     * Runs a configured latency probe (tokens, price per GPU-hour); reported under {@value #LATENCY}.
+     *
+     * @param probe the probe
+     * @return a copy with the probe
+     */
+    public Evaluator latency(LatencyProbe probe) {
+        Objects.requireNonNull(probe, "probe");
+        return new Evaluator(model, state.withProbes(state.toxicity(), state.bias(), probe, state.ratings()));
+    }
+
+    /**
+     * Adds human ratings (for example collected with {@link RatingServer}) to the report, under
+     * {@value #HUMAN}.
+     *
+     * @param ratings the ratings, at least one
+     * @return a copy with the ratings
+     */
+    public Evaluator humanRatings(HumanRatings ratings) {
+        Objects.requireNonNull(ratings, "ratings");
+        return new Evaluator(model, state.withProbes(state.toxicity(), state.bias(), state.latency(), ratings));
+    }
+
+    /**
      * Checks the settings, runs every evaluation and returns the report.
      *
      * @return the report
@@ -150,15 +235,16 @@ public final class Evaluator {
      */
     public EvalReport run() {
         boolean hasPerplexity = state.heldOutText() != null || state.heldOutTokens() != null;
-        if (!hasPerplexity && state.tasks().isEmpty()) {
-            throw new IllegalStateException("nothing to evaluate: call perplexity(...) or task(...) before run()");
+        if (!hasPerplexity && state.tasks().isEmpty() && !state.hasProbes()) {
+            throw new IllegalStateException("nothing to evaluate: call perplexity(...), task(...), toxicity(...),"
+                    + " bias(...), latency(...) or humanRatings(...) before run()");
         }
         if (!hasPerplexity && (state.contextLength() != null || state.stride() != null)) {
             throw new IllegalStateException("contextLength/stride are perplexity options; call perplexity(...) too");
         }
         Set<String> names = new HashSet<>();
         names.add(PERPLEXITY);
-        names.add(GLUE);
+        names.addAll(List.of(GLUE, TOXICITY, BIAS, LATENCY, HUMAN));
         for (Task t : state.tasks()) {
             if (!names.add(t.name())) {
                 throw new IllegalArgumentException("task name '" + t.name() + "' is used twice (or is reserved);"
@@ -176,7 +262,9 @@ public final class Evaluator {
                 perplexity = perplexity.stride(state.stride());
             }
         }
-        if ((state.heldOutText() != null || !state.tasks().isEmpty()) && !model.hasTokenizer()) {
+        boolean needsText = state.heldOutText() != null || !state.tasks().isEmpty() || state.toxicity() != null
+                || state.bias() != null || state.latency() != null;
+        if (needsText && !model.hasTokenizer()) {
             model.tokenizer();   // throws IllegalStateException explaining how to attach one
         }
         Map<String, Map<String, Double>> results = new LinkedHashMap<>();
@@ -197,6 +285,18 @@ public final class Evaluator {
         }
         if (results.keySet().containsAll(Glue.TASKS)) {
             results.put(GLUE, Glue.scores(results));
+        }
+        if (state.toxicity() != null) {
+            results.put(TOXICITY, state.toxicity().run(model));
+        }
+        if (state.bias() != null) {
+            results.put(BIAS, state.bias().run(model));
+        }
+        if (state.latency() != null) {
+            results.put(LATENCY, state.latency().run(model));
+        }
+        if (state.ratings() != null) {
+            results.put(HUMAN, state.ratings().metrics());
         }
         return new EvalReport(model.source() == null ? "(created from config)" : model.source().toString(), results);
     }
