@@ -62,7 +62,10 @@ class RatingPageBrowserTest {
             }
             assertThat(server.ratings().ratings()).containsExactly(new Rating("a", 5, "correct and short"),
                     new Rating("b", 4, ""), new Rating("c", 3, "a bit generic"));
-            EvalReport report = new EvalReport("rated by hand", java.util.Map.of("human", server.ratings().metrics()));
+            EvalReport report;
+            try (var model = Fixtures.llama3()) {
+                report = Evaluator.of(model).humanRatings(server.ratings()).run();
+            }
             assertThat(report.metric("human", "mean_score")).isEqualTo(4.0);
             assertThat(report.metric("human", "items_rated")).isEqualTo(3.0);
             assertThat(report.metric("human", "items")).isEqualTo(4.0);
@@ -70,6 +73,8 @@ class RatingPageBrowserTest {
             assertThat(report.metric("human", "comments")).isEqualTo(2.0);
             report.writeTo(out);
             assertThat(Files.readString(out.resolve("report.json"))).contains("\"mean_score\" : 4.0");
+            assertThat(Files.readString(out.resolve("report.html"))).contains("<h2>human</h2>");
+            assertThat(out.resolve("charts/human-ratings.png")).isRegularFile();
             server.ratings().writeTo(out.resolve("ratings.json"));
             assertThat(Files.readString(out.resolve("ratings.json"))).contains("\"comment\" : \"a bit generic\"");
         }
