@@ -18,18 +18,22 @@ import org.llmkit.data.TokenDataset;
 import org.llmkit.data.ToxicityScorer;
 
 /**
- * Evaluates one model on held-out perplexity and multiple-choice tasks and gathers the numbers in
- * an {@link EvalReport}. Immutable: every option returns a copy; {@link #run()} checks the
- * combination and may be called again.
+ * Evaluates one model on held-out perplexity, tasks (multiple choice, scale, generation), toxicity,
+ * bias, latency and human ratings, and gathers the numbers in an {@link EvalReport}. Immutable: every
+ * option returns a copy; {@link #run()} checks the combination and may be called again.
  *
  * <pre>{@code
  * EvalReport report = Evaluator.of(model)
  *         .perplexity(Dataset.text(Path.of("heldout/"))).contextLength(1024).stride(512)
- *         .task(MultipleChoiceTask.of("copa", examples))
+ *         .tasks(Glue.all(Path.of("glue_data"))).task(SuperGlue.cb(Path.of("super_glue/cb")))
+ *         .toxicity(scorer).latency(prompts)
  *         .run();
- * report.metric("perplexity", "perplexity");
+ * report.metric("glue", "score");
  * report.writeTo(Path.of("eval-out"));
  * }</pre>
+ *
+ * <p>Report sections: {@value #PERPLEXITY}, one per task (by name), {@value #GLUE} when every GLUE
+ * task ran, {@value #TOXICITY}, {@value #BIAS}, {@value #LATENCY} and {@value #HUMAN}.
  */
 public final class Evaluator {
     /** The report task under which perplexity metrics appear. */

@@ -17,6 +17,8 @@ import org.llmkit.api.LanguageModel;
  * scored as {@code delimiter + choice} after the prompt. Metrics: by default {@code acc} (highest
  * summed log-likelihood) and {@code acc_norm} (highest log-likelihood per character of the choice,
  * as lm-eval normalises); see {@link #metrics(TaskMetric...)}. The report also gets {@code examples}.
+ * Every prompt + choice sequence of the task is scored {@link #batchSize(int)} at a time, left-padded
+ * into one forward pass.
  *
  * <pre>{@code
  * MultipleChoiceTask task = MultipleChoiceTask.of("capitals", examples)
