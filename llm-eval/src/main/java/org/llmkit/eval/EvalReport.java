@@ -121,8 +121,48 @@ public final class EvalReport {
     }
 
     /**
-     * Writes {@code report.json} and {@code report.md} into a folder, each atomically (a reader sees
-     * the old file or the new one, never a partial one).
+     * Draws the report's charts: {@code task-scores} (every task metric), {@code toxicity} (the
+     * score histogram), {@code latency} (percentiles) and {@code human-ratings} (score counts), each
+     * only when the report has that section.
+     *
+     * @return chart name to PNG bytes
+     */
+    public Map<String, byte[]> charts() {
+        return ReportCharts.of(results);
+    }
+
+    /**
+     * Renders the report as one self-contained HTML page: the charts (inline PNG) and a table per task.
+     *
+     * @return the HTML text
+     */
+    public String toHtml() {
+        StringBuilder body = new StringBuilder("<p>Model: <code>").append(Html.escape(model)).append("</code></p>\n")
+                .append(Html.images(charts()));
+        results.forEach((task, metrics) -> {
+            body.append("<h2>").append(Html.escape(task)).append("</h2>\n<table>\n<tr><th>metric</th><th>value</th></tr>\n");
+            metrics.forEach((name, value) -> body.append("<tr><td>").append(Html.escape(name))
+                    .append("</td><td class=\"num\">").append(Html.number(value)).append("</td></tr>\n"));
+            body.append("</table>\n");
+        });
+        return Html.page("Evaluation report", body.toString());
+    }
+
+    /**
+     * Compares two reports, for example before and after fine-tuning.
+     *
+     * @param before the first report
+     * @param after the second report
+     * @return every metric of either, side by side with the change
+     */
+    public static ReportComparison compare(EvalReport before, EvalReport after) {
+        return new ReportComparison(before, after);
+    }
+
+    /**
+     * Writes {@code report.json}, {@code report.md}, {@code report.html} and the charts as
+     * {@code charts/<name>.png} into a folder, each atomically (a reader sees the old file or the
+     * new one, never a partial one).
      *
      * @param dir the folder, created when missing
      * @throws IOException when a file cannot be written
@@ -131,6 +171,14 @@ public final class EvalReport {
         Files.createDirectories(dir);
         AtomicFiles.writeString(dir.resolve("report.json"), toJson());
         AtomicFiles.writeString(dir.resolve("report.md"), toMarkdown());
+        Map<String, byte[]> charts = charts();
+        if (!charts.isEmpty()) {
+            Files.createDirectories(dir.resolve("charts"));
+            for (Map.Entry<String, byte[]> c : charts.entrySet()) {
+                AtomicFiles.writeStream(dir.resolve("charts").resolve(c.getKey() + ".png"), out -> out.write(c.getValue()));
+            }
+        }
+        AtomicFiles.writeString(dir.resolve("report.html"), toHtml());
     }
 
     private static String format(double value) {

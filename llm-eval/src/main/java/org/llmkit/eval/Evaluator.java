@@ -2,6 +2,7 @@ package org.llmkit.eval;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -14,40 +15,71 @@ import org.llmkit.data.Dataset;
 import org.llmkit.data.Document;
 import org.llmkit.data.DocumentStream;
 import org.llmkit.data.TokenDataset;
+import org.llmkit.data.ToxicityScorer;
 
 /**
- * Evaluates one model on held-out perplexity and multiple-choice tasks and gathers the numbers in
- * an {@link EvalReport}. Immutable: every option returns a copy; {@link #run()} checks the
- * combination and may be called again.
+ * Evaluates one model on held-out perplexity, tasks (multiple choice, scale, generation), toxicity,
+ * bias, latency and human ratings, and gathers the numbers in an {@link EvalReport}. Immutable: every
+ * option returns a copy; {@link #run()} checks the combination and may be called again.
  *
  * <pre>{@code
  * EvalReport report = Evaluator.of(model)
  *         .perplexity(Dataset.text(Path.of("heldout/"))).contextLength(1024).stride(512)
- *         .task(MultipleChoiceTask.of("copa", examples))
+ *         .tasks(Glue.all(Path.of("glue_data"))).task(SuperGlue.cb(Path.of("super_glue/cb")))
+ *         .toxicity(scorer).latency(prompts)
  *         .run();
- * report.metric("perplexity", "perplexity");
+ * report.metric("glue", "score");
  * report.writeTo(Path.of("eval-out"));
  * }</pre>
+ *
+ * <p>Report sections: {@value #PERPLEXITY}, one per task (by name), {@value #GLUE} when every GLUE
+ * task ran, {@value #TOXICITY}, {@value #BIAS}, {@value #LATENCY} and {@value #HUMAN}.
  */
 public final class Evaluator {
     /** The report task under which perplexity metrics appear. */
     public static final String PERPLEXITY = "perplexity";
+    /** The report task under which the GLUE score appears when every GLUE task ran. */
+    public static final String GLUE = "glue";
+    /** The report task of {@link #toxicity(ToxicityProbe)}. */
+    public static final String TOXICITY = "toxicity";
+    /** The report task of {@link #bias(BiasProbe)}. */
+    public static final String BIAS = "bias";
+    /** The report task of {@link #latency(LatencyProbe)}. */
+    public static final String LATENCY = "latency";
+    /** The report task of {@link #humanRatings(HumanRatings)}. */
+    public static final String HUMAN = "human";
 
     private final LanguageModel model;
-    private final Dataset heldOutText;
-    private final TokenDataset heldOutTokens;
-    private final Integer contextLength;
-    private final Integer stride;
-    private final List<MultipleChoiceTask> tasks;
+    private final State state;
 
-    private Evaluator(LanguageModel model, Dataset heldOutText, TokenDataset heldOutTokens, Integer contextLength,
-            Integer stride, List<MultipleChoiceTask> tasks) {
+    /** Every option, immutable; each setter makes a new one. */
+    private record State(Dataset heldOutText, TokenDataset heldOutTokens, Integer contextLength, Integer stride,
+            List<Task> tasks, ToxicityProbe toxicity, BiasProbe bias, LatencyProbe latency, HumanRatings ratings) {
+        State withHeldOut(Dataset text, TokenDataset tokens) {
+            return new State(text, tokens, contextLength, stride, tasks, toxicity, bias, latency, ratings);
+        }
+
+        State withWindow(Integer context, Integer step) {
+            return new State(heldOutText, heldOutTokens, context, step, tasks, toxicity, bias, latency, ratings);
+        }
+
+        State withTasks(List<Task> list) {
+            return new State(heldOutText, heldOutTokens, contextLength, stride, List.copyOf(list), toxicity, bias,
+                    latency, ratings);
+        }
+
+        State withProbes(ToxicityProbe t, BiasProbe b, LatencyProbe l, HumanRatings h) {
+            return new State(heldOutText, heldOutTokens, contextLength, stride, tasks, t, b, l, h);
+        }
+
+        boolean hasProbes() {
+            return toxicity != null || bias != null || latency != null || ratings != null;
+        }
+    }
+
+    private Evaluator(LanguageModel model, State state) {
         this.model = model;
-        this.heldOutText = heldOutText;
-        this.heldOutTokens = heldOutTokens;
-        this.contextLength = contextLength;
-        this.stride = stride;
-        this.tasks = tasks;
+        this.state = state;
     }
 
     /**
@@ -57,7 +89,7 @@ public final class Evaluator {
      * @return an evaluator with nothing to evaluate yet
      */
     public static Evaluator of(LanguageModel model) {
-        return new Evaluator(Objects.requireNonNull(model, "model"), null, null, null, null, List.of());
+        return new Evaluator(Objects.requireNonNull(model, "model"), new State(null, null, null, null, List.of(), null, null, null, null));
     }
 
     /**
@@ -68,7 +100,7 @@ public final class Evaluator {
      * @return a copy with the setting
      */
     public Evaluator perplexity(Dataset heldOut) {
-        return new Evaluator(model, Objects.requireNonNull(heldOut, "heldOut"), null, contextLength, stride, tasks);
+        return new Evaluator(model, state.withHeldOut(Objects.requireNonNull(heldOut, "heldOut"), null));
     }
 
     /**
@@ -78,7 +110,7 @@ public final class Evaluator {
      * @return a copy with the setting
      */
     public Evaluator perplexity(TokenDataset heldOut) {
-        return new Evaluator(model, null, Objects.requireNonNull(heldOut, "heldOut"), contextLength, stride, tasks);
+        return new Evaluator(model, state.withHeldOut(null, Objects.requireNonNull(heldOut, "heldOut")));
     }
 
     /**
@@ -89,7 +121,7 @@ public final class Evaluator {
      * @return a copy with the setting
      */
     public Evaluator contextLength(int tokens) {
-        return new Evaluator(model, heldOutText, heldOutTokens, tokens, stride, tasks);
+        return new Evaluator(model, state.withWindow(tokens, state.stride()));
     }
 
     /**
@@ -100,19 +132,99 @@ public final class Evaluator {
      * @return a copy with the setting
      */
     public Evaluator stride(int tokens) {
-        return new Evaluator(model, heldOutText, heldOutTokens, contextLength, tokens, tasks);
+        return new Evaluator(model, state.withWindow(state.contextLength(), tokens));
     }
 
     /**
-     * Adds a multiple-choice task.
+     * Adds a task: a {@link MultipleChoiceTask}, {@link ScaleTask}, {@link GenerationTask} or your own.
      *
-     * @param task the task; names must be unique and not {@value #PERPLEXITY}
+     * @param task the task; names must be unique and not reserved ({@value #PERPLEXITY},
+     *     {@value #GLUE})
      * @return a copy with the task added
      */
-    public Evaluator task(MultipleChoiceTask task) {
-        List<MultipleChoiceTask> more = new ArrayList<>(tasks);
-        more.add(Objects.requireNonNull(task, "task"));
-        return new Evaluator(model, heldOutText, heldOutTokens, contextLength, stride, List.copyOf(more));
+    public Evaluator task(Task task) {
+        return tasks(List.of(Objects.requireNonNull(task, "task")));
+    }
+
+    /**
+     * Adds several tasks, for example {@link Glue#all(Path)}.
+     *
+     * @param more the tasks, in the order they run
+     * @return a copy with the tasks added
+     */
+    public Evaluator tasks(List<? extends Task> more) {
+        List<Task> all = new ArrayList<>(state.tasks());
+        for (Task t : Objects.requireNonNull(more, "more")) {
+            all.add(Objects.requireNonNull(t, "task"));
+        }
+        return new Evaluator(model, state.withTasks(all));
+    }
+
+    /**
+     * Scores the model's continuations of {@link ToxicityProbe#DEFAULT_PROMPTS} with a toxicity
+     * scorer; reported under {@value #TOXICITY}. Replaces an earlier toxicity probe.
+     *
+     * @param scorer for example llm-data's {@code BertToxicityScorer}
+     * @return a copy with the probe
+     */
+    public Evaluator toxicity(ToxicityScorer scorer) {
+        return toxicity(ToxicityProbe.of(scorer));
+    }
+
+    /**
+     * Runs a configured toxicity probe (own prompts, threshold); reported under {@value #TOXICITY}.
+     *
+     * @param probe the probe
+     * @return a copy with the probe
+     */
+    public Evaluator toxicity(ToxicityProbe probe) {
+        Objects.requireNonNull(probe, "probe");
+        return new Evaluator(model, state.withProbes(probe, state.bias(), state.latency(), state.ratings()));
+    }
+
+    /**
+     * Runs a bias probe; reported under {@value #BIAS}.
+     *
+     * @param probe the probe
+     * @return a copy with the probe
+     */
+    public Evaluator bias(BiasProbe probe) {
+        Objects.requireNonNull(probe, "probe");
+        return new Evaluator(model, state.withProbes(state.toxicity(), probe, state.latency(), state.ratings()));
+    }
+
+    /**
+     * Measures latency over a prompt set with {@link LatencyProbe}'s defaults; reported under
+     * {@value #LATENCY}.
+     *
+     * @param prompts at least one prompt
+     * @return a copy with the probe
+     */
+    public Evaluator latency(List<String> prompts) {
+        return latency(LatencyProbe.of(prompts));
+    }
+
+    /**
+     * Runs a configured latency probe (tokens, price per GPU-hour); reported under {@value #LATENCY}.
+     *
+     * @param probe the probe
+     * @return a copy with the probe
+     */
+    public Evaluator latency(LatencyProbe probe) {
+        Objects.requireNonNull(probe, "probe");
+        return new Evaluator(model, state.withProbes(state.toxicity(), state.bias(), probe, state.ratings()));
+    }
+
+    /**
+     * Adds human ratings (for example collected with {@link RatingServer}) to the report, under
+     * {@value #HUMAN}.
+     *
+     * @param ratings the ratings, at least one
+     * @return a copy with the ratings
+     */
+    public Evaluator humanRatings(HumanRatings ratings) {
+        Objects.requireNonNull(ratings, "ratings");
+        return new Evaluator(model, state.withProbes(state.toxicity(), state.bias(), state.latency(), ratings));
     }
 
     /**
@@ -126,33 +238,37 @@ public final class Evaluator {
      * @throws UncheckedIOException when the held-out files cannot be read
      */
     public EvalReport run() {
-        boolean hasPerplexity = heldOutText != null || heldOutTokens != null;
-        if (!hasPerplexity && tasks.isEmpty()) {
-            throw new IllegalStateException("nothing to evaluate: call perplexity(...) or task(...) before run()");
+        boolean hasPerplexity = state.heldOutText() != null || state.heldOutTokens() != null;
+        if (!hasPerplexity && state.tasks().isEmpty() && !state.hasProbes()) {
+            throw new IllegalStateException("nothing to evaluate: call perplexity(...), task(...), toxicity(...),"
+                    + " bias(...), latency(...) or humanRatings(...) before run()");
         }
-        if (!hasPerplexity && (contextLength != null || stride != null)) {
+        if (!hasPerplexity && (state.contextLength() != null || state.stride() != null)) {
             throw new IllegalStateException("contextLength/stride are perplexity options; call perplexity(...) too");
         }
         Set<String> names = new HashSet<>();
         names.add(PERPLEXITY);
-        for (MultipleChoiceTask t : tasks) {
+        names.addAll(List.of(GLUE, TOXICITY, BIAS, LATENCY, HUMAN));
+        for (Task t : state.tasks()) {
             if (!names.add(t.name())) {
                 throw new IllegalArgumentException("task name '" + t.name() + "' is used twice (or is reserved);"
                         + " give each task a unique name");
             }
-            t.checkShots();
+            t.validate();
         }
         Perplexity perplexity = null;
         if (hasPerplexity) {
             perplexity = Perplexity.of(model);
-            if (contextLength != null) {
-                perplexity = perplexity.contextLength(contextLength);
+            if (state.contextLength() != null) {
+                perplexity = perplexity.contextLength(state.contextLength());
             }
-            if (stride != null) {
-                perplexity = perplexity.stride(stride);
+            if (state.stride() != null) {
+                perplexity = perplexity.stride(state.stride());
             }
         }
-        if ((heldOutText != null || !tasks.isEmpty()) && !model.hasTokenizer()) {
+        boolean needsText = state.heldOutText() != null || !state.tasks().isEmpty() || state.toxicity() != null
+                || state.bias() != null || state.latency() != null;
+        if (needsText && !model.hasTokenizer()) {
             model.tokenizer();   // throws IllegalStateException explaining how to attach one
         }
         Map<String, Map<String, Double>> results = new LinkedHashMap<>();
@@ -168,32 +284,47 @@ public final class Evaluator {
             m.put("stride", (double) perplexity.stride());
             results.put(PERPLEXITY, m);
         }
-        for (MultipleChoiceTask t : tasks) {
+        for (Task t : state.tasks()) {
             results.put(t.name(), t.evaluate(model).metrics());
+        }
+        if (results.keySet().containsAll(Glue.TASKS)) {
+            results.put(GLUE, Glue.scores(results));
+        }
+        if (state.toxicity() != null) {
+            results.put(TOXICITY, state.toxicity().run(model));
+        }
+        if (state.bias() != null) {
+            results.put(BIAS, state.bias().run(model));
+        }
+        if (state.latency() != null) {
+            results.put(LATENCY, state.latency().run(model));
+        }
+        if (state.ratings() != null) {
+            results.put(HUMAN, state.ratings().metrics());
         }
         return new EvalReport(model.source() == null ? "(created from config)" : model.source().toString(), results);
     }
 
     private List<int[]> heldOutSequences() {
         List<int[]> sequences = new ArrayList<>();
-        if (heldOutTokens != null) {
-            for (long i = 0; i < heldOutTokens.size(); i++) {
-                sequences.add(heldOutTokens.get(i));
+        if (state.heldOutTokens() != null) {
+            for (long i = 0; i < state.heldOutTokens().size(); i++) {
+                sequences.add(state.heldOutTokens().get(i));
             }
             return sequences;
         }
-        try (DocumentStream stream = heldOutText.open()) {
+        try (DocumentStream stream = state.heldOutText().open()) {
             for (Document d = stream.next(); d != null; d = stream.next()) {
                 int[] ids = model.tokenizer().encode(d.text());
                 if (ids.length < 2) {
                     throw new IllegalArgumentException("held-out document '" + d.id() + "' of "
-                            + heldOutText.describe() + " encodes to " + ids.length
+                            + state.heldOutText().describe() + " encodes to " + ids.length
                             + " token(s); perplexity needs at least 2");
                 }
                 sequences.add(ids);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read held-out set " + heldOutText.describe(), e);
+            throw new UncheckedIOException("cannot read held-out set " + state.heldOutText().describe(), e);
         }
         return sequences;
     }

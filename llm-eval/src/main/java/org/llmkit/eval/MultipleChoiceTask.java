@@ -17,13 +17,18 @@ import org.llmkit.api.LanguageModel;
  * scored as {@code delimiter + choice} after the prompt. Metrics: by default {@code acc} (highest
  * summed log-likelihood) and {@code acc_norm} (highest log-likelihood per character of the choice,
  * as lm-eval normalises); see {@link #metrics(TaskMetric...)}. The report also gets {@code examples}.
+ * Every prompt + choice sequence of the task is scored {@link #batchSize(int)} at a time, left-padded
+ * into one forward pass.
  *
  * <pre>{@code
  * MultipleChoiceTask task = MultipleChoiceTask.of("capitals", examples)
  *         .template("Question: {context}\nAnswer:").fewShot(2, 1234);
  * }</pre>
  */
-public final class MultipleChoiceTask {
+public final class MultipleChoiceTask implements Task {
+    /** The default number of sequences scored per forward pass. */
+    public static final int DEFAULT_BATCH_SIZE = 8;
+
     /** The placeholder a template replaces with the example's context. */
     public static final String CONTEXT = "{context}";
 
@@ -35,9 +40,10 @@ public final class MultipleChoiceTask {
     private final long seed;
     private final List<Example> fewShotPool;
     private final List<TaskMetric> metrics;
+    private final int batchSize;
 
     private MultipleChoiceTask(String name, List<Example> examples, String template, String delimiter, int shots,
-            long seed, List<Example> fewShotPool, List<TaskMetric> metrics) {
+            long seed, List<Example> fewShotPool, List<TaskMetric> metrics, int batchSize) {
         this.name = name;
         this.examples = examples;
         this.template = template;
@@ -46,6 +52,7 @@ public final class MultipleChoiceTask {
         this.seed = seed;
         this.fewShotPool = fewShotPool;
         this.metrics = metrics;
+        this.batchSize = batchSize;
     }
 
     /**
@@ -65,7 +72,7 @@ public final class MultipleChoiceTask {
             throw new IllegalArgumentException("task '" + name + "' has no examples; the dataset is empty");
         }
         return new MultipleChoiceTask(name, List.copyOf(examples), CONTEXT, " ", 0, 0, List.of(),
-                List.of(TaskMetric.ACC, TaskMetric.ACC_NORM));
+                List.of(TaskMetric.ACC, TaskMetric.ACC_NORM), DEFAULT_BATCH_SIZE);
     }
 
     /**
@@ -81,7 +88,7 @@ public final class MultipleChoiceTask {
             throw new IllegalArgumentException("template must contain " + CONTEXT + " exactly once, was '"
                     + pattern + "'");
         }
-        return new MultipleChoiceTask(name, examples, pattern, delimiter, shots, seed, fewShotPool, metrics);
+        return new MultipleChoiceTask(name, examples, pattern, delimiter, shots, seed, fewShotPool, metrics, batchSize);
     }
 
     /**
@@ -92,7 +99,7 @@ public final class MultipleChoiceTask {
      */
     public MultipleChoiceTask delimiter(String text) {
         return new MultipleChoiceTask(name, examples, template, Objects.requireNonNull(text, "text"), shots, seed,
-                fewShotPool, metrics);
+                fewShotPool, metrics, batchSize);
     }
 
     /**
@@ -107,7 +114,7 @@ public final class MultipleChoiceTask {
         if (k < 0) {
             throw new IllegalArgumentException("few-shot k must be at least 0, was " + k);
         }
-        return new MultipleChoiceTask(name, examples, template, delimiter, k, seed, fewShotPool, metrics);
+        return new MultipleChoiceTask(name, examples, template, delimiter, k, seed, fewShotPool, metrics, batchSize);
     }
 
     /**
@@ -121,7 +128,7 @@ public final class MultipleChoiceTask {
         if (pool.isEmpty()) {
             throw new IllegalArgumentException("fewShotPool must hold at least one example");
         }
-        return new MultipleChoiceTask(name, examples, template, delimiter, shots, seed, List.copyOf(pool), metrics);
+        return new MultipleChoiceTask(name, examples, template, delimiter, shots, seed, List.copyOf(pool), metrics, batchSize);
     }
 
     /**
@@ -144,7 +151,20 @@ public final class MultipleChoiceTask {
                 }
             }
         }
-        return new MultipleChoiceTask(name, examples, template, delimiter, shots, seed, fewShotPool, list);
+        if (list.contains(TaskMetric.F1) && list.contains(TaskMetric.F1_MACRO)) {
+            throw new IllegalArgumentException("metrics F1 and F1_MACRO both report as 'f1'; choose one");
+        }
+        if (list.contains(TaskMetric.F1_MACRO)) {
+            int classes = examples.get(0).choices().size();
+            for (int i = 0; i < examples.size(); i++) {
+                if (examples.get(i).choices().size() != classes) {
+                    throw new IllegalArgumentException("task '" + name + "': f1_macro needs the same choices count in"
+                            + " every example; example 0 has " + classes + ", example " + i + " has "
+                            + examples.get(i).choices().size());
+                }
+            }
+        }
+        return new MultipleChoiceTask(name, examples, template, delimiter, shots, seed, fewShotPool, list, batchSize);
     }
 
     /**
@@ -152,6 +172,7 @@ public final class MultipleChoiceTask {
      *
      * @return the name
      */
+    @Override
     public String name() {
         return name;
     }
@@ -181,30 +202,45 @@ public final class MultipleChoiceTask {
     }
 
     /**
+     * Sets how many prompt + choice sequences one forward pass scores (left-padded together).
+     * Batched scores equal one-at-a-time scores within float32 rounding.
+     *
+     * @param sequences at least 1; default {@value #DEFAULT_BATCH_SIZE}
+     * @return a copy with the setting
+     */
+    public MultipleChoiceTask batchSize(int sequences) {
+        if (sequences < 1) {
+            throw new IllegalArgumentException("batchSize must be at least 1, was " + sequences);
+        }
+        return new MultipleChoiceTask(name, examples, template, delimiter, shots, seed, fewShotPool, metrics,
+                sequences);
+    }
+
+    /**
+     * Returns how many sequences one forward pass scores.
+     *
+     * @return the batch size
+     */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /**
      * Scores every example with the model and computes the metrics.
      *
      * @param model a model with a tokenizer
      * @return the result
      */
+    @Override
     public TaskResult evaluate(LanguageModel model) {
-        checkShots();
-        ChoiceScorer scorer = new ChoiceScorer(model);
-        List<ExampleScore> scores = new ArrayList<>(examples.size());
-        int[] gold = new int[examples.size()];
-        int[] pred = new int[examples.size()];
-        int[] predNorm = new int[examples.size()];
-        for (int i = 0; i < examples.size(); i++) {
-            Example e = examples.get(i);
-            String prompt = prompt(i);
-            double[] ll = new double[e.choices().size()];
-            for (int c = 0; c < ll.length; c++) {
-                ll[c] = scorer.logLikelihood(prompt, delimiter + e.choices().get(c));
-            }
-            ExampleScore s = ExampleScore.of(e.gold(), ll, e.choices());
-            scores.add(s);
-            gold[i] = s.gold();
-            pred[i] = s.predicted();
-            predNorm[i] = s.predictedNormalized();
+        List<ExampleScore> scores = score(model);
+        int[] gold = new int[scores.size()];
+        int[] pred = new int[scores.size()];
+        int[] predNorm = new int[scores.size()];
+        for (int i = 0; i < scores.size(); i++) {
+            gold[i] = scores.get(i).gold();
+            pred[i] = scores.get(i).predicted();
+            predNorm[i] = scores.get(i).predictedNormalized();
         }
         Map<String, Double> values = new LinkedHashMap<>();
         for (TaskMetric m : metrics) {
@@ -212,11 +248,53 @@ public final class MultipleChoiceTask {
                 case ACC -> Metrics.accuracy(gold, pred);
                 case ACC_NORM -> Metrics.accuracy(gold, predNorm);
                 case F1 -> Metrics.f1(gold, pred);
+                case F1_MACRO -> f1OverChoices(gold, pred);
                 case MCC -> Metrics.matthewsCorrelation(gold, pred);
             });
         }
         values.put("examples", (double) examples.size());
         return new TaskResult(name, values, scores);
+    }
+
+    /**
+     * Scores every example's choices, batching prompt + choice sequences across examples.
+     *
+     * @param model a model with a tokenizer
+     * @return one score per example, in order
+     */
+    List<ExampleScore> score(LanguageModel model) {
+        checkShots();
+        List<ChoiceScorer.Request> requests = new ArrayList<>();
+        for (int i = 0; i < examples.size(); i++) {
+            String prompt = prompt(i);
+            for (String choice : examples.get(i).choices()) {
+                requests.add(new ChoiceScorer.Request(prompt, delimiter + choice));
+            }
+        }
+        double[] all = new ChoiceScorer(model).logLikelihoods(requests, batchSize);
+        List<ExampleScore> scores = new ArrayList<>(examples.size());
+        int next = 0;
+        for (Example e : examples) {
+            double[] ll = java.util.Arrays.copyOfRange(all, next, next + e.choices().size());
+            next += ll.length;
+            scores.add(ExampleScore.of(e.gold(), ll, e.choices()));
+        }
+        return scores;
+    }
+
+    /** Mean binary F1 over every choice index (lm-eval's CB f1): a class never seen still counts, as 0. */
+    private double f1OverChoices(int[] gold, int[] pred) {
+        int classes = examples.get(0).choices().size();
+        double sum = 0;
+        for (int c = 0; c < classes; c++) {
+            sum += ClassCounts.of(gold, pred, c).f1();
+        }
+        return sum / classes;
+    }
+
+    @Override
+    public void validate() {
+        checkShots();
     }
 
     void checkShots() {

@@ -10,9 +10,12 @@ import java.util.Map;
  *
  * @param task the task's name
  * @param metrics metric name to value, in a stable order; copied, unmodifiable
- * @param examples the per-example scores, in dataset order; copied
+ * @param examples the per-example choice scores of a multiple-choice or scale task, in dataset
+ *     order; empty for a generation task; copied
+ * @param generations the predictions of a generation task, in dataset order; empty otherwise; copied
  */
-public record TaskResult(String task, Map<String, Double> metrics, List<ExampleScore> examples) {
+public record TaskResult(String task, Map<String, Double> metrics, List<ExampleScore> examples,
+        List<String> generations) {
 
     /**
      * Copies the collections.
@@ -20,9 +23,22 @@ public record TaskResult(String task, Map<String, Double> metrics, List<ExampleS
      * @param task the task's name
      * @param metrics the metrics
      * @param examples the per-example scores
+     * @param generations the predictions
      */
     public TaskResult {
         metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
         examples = List.copyOf(examples);
+        generations = List.copyOf(generations);
+    }
+
+    /**
+     * A result of a choice-scoring task, without generations.
+     *
+     * @param task the task's name
+     * @param metrics the metrics
+     * @param examples the per-example scores
+     */
+    public TaskResult(String task, Map<String, Double> metrics, List<ExampleScore> examples) {
+        this(task, metrics, examples, List.of());
     }
 }

@@ -58,7 +58,7 @@ class EvaluatorTest {
                 .isEqualTo(report.metric("perplexity", "perplexity"));
         assertThat(Files.readString(dir.resolve("out/report.md"))).contains("| perplexity | tokens | 22 |");
         try (var files = Files.list(dir.resolve("out"))) {
-            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("report.json", "report.md");
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("report.json", "report.md", "report.html", "charts");
         }
     }
 

@@ -38,12 +38,12 @@ class GlueTest {
     @Test
     void mrpcReadsOfficialLayoutAndReportsAccuracyAndF1OfItsPredictions(@TempDir Path tmp) throws Exception {
         Path dir = write(tmp.resolve("MRPC"), "dev.tsv", MRPC_HEADER
-                + "1\t1\t2\tHe said \"no\" twice.\tHe said no two times.\n"
+                + "1\t1\t2\tHe did n't stop ( ever ) .\tHe never stopped , he said .\n"
                 + "0\t3\t4\tThe cat sat.\tStocks fell sharply.\n"
                 + "1\t5\t6\tIt rained all day.\tIt was raining the whole day.\n");
         MultipleChoiceTask task = Glue.mrpc(dir);
         assertThat(task.name()).isEqualTo("mrpc");
-        assertThat(task.prompt(0)).isEqualTo("Sentence 1: He said \"no\" twice.\nSentence 2: He said no two times."
+        assertThat(task.prompt(0)).isEqualTo("Sentence 1: He didn't stop (ever).\nSentence 2: He never stopped, he said."
                 + "\nQuestion: Do both sentences mean the same thing?\nAnswer:");
         assertThat(task.examples()).extracting(Example::gold).containsExactly(1, 0, 1);
         assertThat(task.examples().get(0).choices()).containsExactly("no", "yes");
