@@ -200,7 +200,7 @@ public final class FineTuner {
     }
 
     /**
-     * @param seed the seed of data order and LoRA initialisation (default 42)
+     * @param seed the seed of data order, LoRA initialisation and LoRA dropout masks (default 42)
      * @return a copy with it
      */
     public FineTuner seed(long seed) {
@@ -231,8 +231,14 @@ public final class FineTuner {
     }
 
     /**
-     * @param dropout LoRA dropout in [0, 1); values above 0 are refused by {@link #train} because the
-     *     model's forward pass does not apply dropout yet
+     * Sets LoRA dropout as PEFT applies it: each LoRA branch computes {@code lora_B(lora_A(dropout(x))) * scaling}
+     * during training steps only; evaluation and inference never drop. The masks are drawn from a generator
+     * seeded by {@link #seed}, the optimizer step and the micro-batch, so a resumed run draws the same masks.
+     * Without this call a loaded adapter trains with its own {@code lora_dropout} and a new one with 0; a new
+     * adapter records the value in its {@code adapter_config.json}.
+     *
+     * @param dropout the probability of zeroing an element of a LoRA branch's input, in [0, 1); needs LoRA
+     *     ({@link #lora} or a model with an adapter)
      * @return a copy with it
      */
     public FineTuner loraDropout(double dropout) {

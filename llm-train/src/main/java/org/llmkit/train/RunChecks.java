@@ -19,9 +19,9 @@ final class RunChecks {
             throw new UnsupportedOperationException("optimizer offload (offloadOptimizer()) belongs to the "
                     + "memory-strategy issue and is not implemented yet");
         }
-        if (o.loraDropout > 0) {
-            throw new UnsupportedOperationException("LoRA dropout (loraDropout(" + o.loraDropout
-                    + ")) is not applied by llm-api's forward pass yet; use loraDropout(0)");
+        if (o.loraDropout > 0 && !o.loraRequested() && model.adapter().isEmpty()) {
+            throw new IllegalArgumentException("loraDropout(" + o.loraDropout + ") applies to LoRA branches, but "
+                    + "this run trains all weights; add lora(rank, alpha, targets...) or drop loraDropout");
         }
         if (model.precision() != Precision.FP32) {
             throw new UnsupportedOperationException("training weights loaded in " + model.precision()

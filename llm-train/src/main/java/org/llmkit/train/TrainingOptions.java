@@ -29,7 +29,8 @@ final class TrainingOptions {
     long seed = 42;
     int loraRank = 0;
     double loraAlpha = 0;
-    double loraDropout = 0;
+    /** -1: unset (a loaded adapter's own lora_dropout, 0 for a new one). */
+    double loraDropout = -1;
     List<String> loraTargets = List.of();
     long evaluateEvery = 0;
     long checkpointEvery = 0;
@@ -87,6 +88,14 @@ final class TrainingOptions {
     /** @return whether a LoRA adapter was requested with {@code lora(...)} */
     boolean loraRequested() {
         return loraRank > 0;
+    }
+
+    /**
+     * @param adapter the model's adapter settings, when it carries one
+     * @return the LoRA dropout this run applies: {@code loraDropout(...)} when set, else the adapter's
+     */
+    double effectiveLoraDropout(java.util.Optional<org.llmkit.api.LoraConfig> adapter) {
+        return loraDropout >= 0 ? loraDropout : adapter.map(org.llmkit.api.LoraConfig::dropout).orElse(0.0);
     }
 
     /** @return the checkpoint folder, or null */

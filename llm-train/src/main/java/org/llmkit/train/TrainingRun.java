@@ -11,6 +11,7 @@ import java.util.List;
 import org.llmkit.api.LanguageModel;
 import org.llmkit.api.LoraConfig;
 import org.llmkit.api.Precision;
+import org.llmkit.api.model.ForwardOptions;
 import org.llmkit.api.model.Losses;
 import org.llmkit.data.TokenDataset;
 
@@ -37,6 +38,7 @@ final class TrainingRun implements AutoCloseable {
     private final long totalSteps;
     private final History history;
     private final Reporter reporter;
+    private final ForwardPlan forwards;
 
     private TrainingRun(LanguageModel model, TrainingOptions o, TokenDataset data, TrainableSet trainable,
             LowPrecisionTwin twin, LossScaler scaler, AdamW optimizer, DataOrder order, long totalSteps,
@@ -52,12 +54,14 @@ final class TrainingRun implements AutoCloseable {
         this.totalSteps = totalSteps;
         this.history = history;
         this.reporter = reporter;
+        this.forwards = new ForwardPlan(o.effectiveLoraDropout(model.adapter()), o.seed);
     }
 
     static TrainingRun prepare(LanguageModel model, TrainingOptions o, TokenDataset data, Checkpoints.Resumed resumed)
             throws IOException {
         if (o.loraRequested() && model.adapter().isEmpty()) {
-            LoraSetup.attach(model, LoraConfig.of(o.loraRank, o.loraAlpha, o.loraTargets.toArray(new String[0])), o.seed);
+            LoraSetup.attach(model, new LoraConfig(o.loraRank, o.loraAlpha, Math.max(0, o.loraDropout), o.loraTargets,
+                    false), o.seed);
         }
         boolean loraOnly = model.adapter().isPresent();
         Precision precision = Precision.valueOf(o.precision);
@@ -112,7 +116,7 @@ final class TrainingRun implements AutoCloseable {
                     for (int[] s : batch) {
                         stepTokens += s.length;
                     }
-                    loss += backward(scratch, batch, lossScale / micro) / micro;
+                    loss += backward(scratch, batch, forwards.training(step, k), lossScale / micro) / micro;
                 }
                 List<NDArray> grads = twin == null ? trainable.gradients(scratch) : twin.gradients(scratch, lossScale);
                 norm = TrainableSet.normAndClip(grads, o.gradientClipping);
@@ -155,9 +159,9 @@ final class TrainingRun implements AutoCloseable {
     }
 
     // forward with autograd recording and backward of loss * factor; returns the unscaled loss
-    private double backward(NDManager scratch, int[][] batch, double factor) {
+    private double backward(NDManager scratch, int[][] batch, ForwardOptions forward, double factor) {
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-            NDArray loss = Losses.causalLm(scratch, twin == null ? model.block() : twin.block(), batch);
+            NDArray loss = Losses.causalLm(scratch, twin == null ? model.block() : twin.block(), batch, forward);
             // a torch-owned constant, not a Java scalar: autograd keeps it for backward (DJL-NOTES trap 1)
             NDArray scale = scratch.full(new Shape(), (float) factor, DataType.FLOAT32);
             gc.backward(loss.mul(scale));

@@ -23,6 +23,20 @@ public final class Losses {
      * @return a 0-dim float32 array
      */
     public static NDArray causalLm(NDManager m, DecoderModel model, int[][] batch) {
+        return causalLm(m, model, batch, ForwardOptions.DEFAULT);
+    }
+
+    /**
+     * Computes the mean next-token cross-entropy of a (possibly ragged) batch, as
+     * {@link #causalLm(NDManager, DecoderModel, int[][])} does, with a training forward's extras.
+     *
+     * @param m manager of the per-call arrays
+     * @param model the model
+     * @param batch sequences of at least two valid token ids each
+     * @param options LoRA dropout (applied only while autograd records)
+     * @return a 0-dim float32 array
+     */
+    public static NDArray causalLm(NDManager m, DecoderModel model, int[][] batch, ForwardOptions options) {
         int b = batch.length;
         int t = 0;
         for (int[] s : batch) {
@@ -51,6 +65,9 @@ public final class Losses {
             }
         }
         ForwardContext ctx = model.context(m, positions, ragged ? valid : null, null, 0);
+        if (options.loraDropout() > 0 && !ctx.inference) {
+            ctx = ctx.withLoraDropout(new LoraDropout(options.loraDropout(), options.dropoutSeed()));
+        }
         NDArray logits = model.tensorType().float32(model.logits(model.hidden(m.create(ids, new Shape(b, t)), ctx)));
         return crossEntropy(logits, m.create(targets, new Shape(b, t - 1)), m.create(weights, new Shape(b, t - 1)),
                 m.full(new Shape(), scored, DataType.FLOAT32));

@@ -44,7 +44,9 @@ final class Projection extends SkeletonBlock {
         boolean oneDnn = kernels.oneDnnLinear(ctx);
         NDArray y = linear(x, weight.getArray(), bias == null ? null : bias.getArray(), oneDnn);
         if (loraA != null) {
-            NDArray low = linear(x, loraA.getArray(), null, oneDnn);
+            // PEFT: lora_B(lora_A(dropout(x))) * scaling, dropout only in training
+            NDArray in = ctx.loraDropout == null || ctx.inference ? x : ctx.loraDropout.apply(x, kernels.type());
+            NDArray low = linear(in, loraA.getArray(), null, oneDnn);
             y = y.add(linear(low, loraB.getArray(), null, oneDnn).mul(loraScale));
         }
         return y;
