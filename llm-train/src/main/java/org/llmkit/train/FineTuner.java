@@ -247,6 +247,37 @@ public final class FineTuner {
     }
 
     /**
+     * Reads every row as packed documents, each ending with {@code separatorId}, and keeps them apart: a
+     * token attends only to earlier tokens of its own document (a block-diagonal causal mask), positions
+     * restart at 0 with each document (as transformers' {@code position_ids} for packed flash-attention with
+     * {@code DataCollatorWithFlattening}), and the separator's prediction of the next document's first token is
+     * not scored. Evaluation reads the validation rows the same way. Each document then trains as it would
+     * alone, at the cost of an attention mask per row.
+     *
+     * <p><b>Off by default</b>, as in transformers: a packed row (llm-data's {@code pack}, HF's
+     * {@code group_texts}) is one sequence, so its documents DO attend across the EOS between them, positions
+     * run through the whole row, and every next token is scored.
+     *
+     * @param separatorId the token id that ends a document (usually EOS), &gt;= 0; -1 turns the option off
+     * @return a copy with it
+     */
+    public FineTuner documentBoundaries(int separatorId) {
+        check(separatorId >= -1, "documentBoundaries separatorId must be a token id >= 0 (or -1 for off), was "
+                + separatorId);
+        return with(o -> o.documentSeparator = separatorId);
+    }
+
+    /**
+     * As {@link #documentBoundaries(int)}, with the separator llm-data recorded in the training shards'
+     * {@code index.json} ({@code separator_token_id}), else the model's first {@code eos_token_id}.
+     *
+     * @return a copy with it
+     */
+    public FineTuner documentBoundaries() {
+        return with(o -> o.documentSeparator = -2);
+    }
+
+    /**
      * @param everySteps evaluate after every this many optimizer steps (and before the first and after
      *     the last), &gt;= 1
      * @param validation the held-out sequences

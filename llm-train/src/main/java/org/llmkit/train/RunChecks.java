@@ -41,6 +41,11 @@ final class RunChecks {
             throw new IllegalArgumentException("checkpointEvery with LoRA needs a base model loaded from a folder "
                     + "(checkpoints hold the adapter and name the base folder); save the base model and load it first");
         }
+        int separator = o.resolvedDocumentSeparator(train, model);
+        if (separator >= model.config().vocabSize()) {
+            throw new IllegalArgumentException("documentBoundaries separator " + separator
+                    + " is outside the model's vocabulary [0, " + model.config().vocabSize() + ")");
+        }
         checkData("training data", train, model);
         if (o.validation != null) {
             checkData("evaluateEvery validation data", o.validation, model);

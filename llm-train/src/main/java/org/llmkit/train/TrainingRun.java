@@ -54,7 +54,8 @@ final class TrainingRun implements AutoCloseable {
         this.totalSteps = totalSteps;
         this.history = history;
         this.reporter = reporter;
-        this.forwards = new ForwardPlan(o.effectiveLoraDropout(model.adapter()), o.seed);
+        this.forwards = new ForwardPlan(o.effectiveLoraDropout(model.adapter()), o.seed,
+                o.resolvedDocumentSeparator(data, model));
     }
 
     static TrainingRun prepare(LanguageModel model, TrainingOptions o, TokenDataset data, Checkpoints.Resumed resumed)
@@ -94,7 +95,7 @@ final class TrainingRun implements AutoCloseable {
     }
 
     TrainingResult run() throws IOException {
-        Evaluator evaluator = o.validation == null ? null : new Evaluator(model, o.validation, o.batchSize);
+        Evaluator evaluator = o.validation == null ? null : new Evaluator(model, o.validation, o.batchSize, forwards);
         if (evaluator != null && history.steps() == 0) {
             reporter.evaluation(history.add(evaluator.evaluate(0)));
         }
