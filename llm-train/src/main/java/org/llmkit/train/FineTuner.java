@@ -335,6 +335,20 @@ public final class FineTuner {
     }
 
     /**
+     * Turns the terminal progress bar on (the default) or off. The bar (steps done of the total, elapsed
+     * time, ETA, and the last step's loss, learning rate and tokens/s, on standard error) is drawn only when
+     * the JVM has an interactive console and the {@code CI} environment variable is unset; elsewhere the
+     * periodic log lines ({@link #logEvery}) and {@code metrics.jsonl} ({@link #logTo}) report the same
+     * figures. Those stay on either way.
+     *
+     * @param show false to never draw the bar
+     * @return a copy with it
+     */
+    public FineTuner progress(boolean show) {
+        return with(o -> o.progress = show);
+    }
+
+    /**
      * @param listener receives every step and evaluation; listeners add up
      * @return a copy with it
      */

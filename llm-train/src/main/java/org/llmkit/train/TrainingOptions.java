@@ -44,6 +44,7 @@ final class TrainingOptions {
     int keepCheckpoints = 3;
     String logDir;
     long logEvery = 10;
+    boolean progress = true;
     String precision = "FP32";
     double initialLossScale = LossScaler.INITIAL_SCALE;
     long lossScaleGrowthInterval = LossScaler.GROWTH_INTERVAL;
@@ -82,6 +83,7 @@ final class TrainingOptions {
         c.keepCheckpoints = keepCheckpoints;
         c.logDir = logDir;
         c.logEvery = logEvery;
+        c.progress = progress;
         c.precision = precision;
         c.initialLossScale = initialLossScale;
         c.lossScaleGrowthInterval = lossScaleGrowthInterval;

@@ -180,6 +180,7 @@ final class TrainingRun implements AutoCloseable {
 
     @Override
     public void close() {
+        reporter.close();
         trainable.release();
         if (twin != null) {
             twin.close();
