@@ -39,8 +39,8 @@ public final class FineTuner {
      * Starts configuring a run on a model. A model that carries a LoRA adapter (loaded with
      * {@code .adapter(...)}) trains that adapter only.
      *
-     * @param model the model to train, in FP32 (also under {@link #fp16()} and {@link #bf16()}: it holds
-     *     the master weights)
+     * @param model the model to train: FP32 (also under {@link #fp16()} and {@link #bf16()}: it then holds
+     *     the master weights), or loaded in FP16 or BF16 for {@link #fp16()} or {@link #bf16()} training
      * @return a fine-tuner with default settings
      */
     public static FineTuner of(LanguageModel model) {
@@ -367,6 +367,10 @@ public final class FineTuner {
      * {@link StepMetrics#skipped()} and {@link TrainingResult#skippedSteps()}) and the scale halves.
      * Evaluation runs on the FP32 master weights. The model stays FP32 and holds the trained weights.
      *
+     * <p>A model loaded in FP16 computes in place instead of through a copy: the trainer widens its trainable
+     * weights once into FP32 masters, AdamW updates those, and they are rounded back into the model after
+     * every step (evaluation then runs in FP16). Checkpoints hold the masters too, so a resume is exact.
+     *
      * @return a copy with it
      */
     public FineTuner fp16() {
@@ -397,7 +401,9 @@ public final class FineTuner {
      * float32's exponent range. As under FP16, a step with an inf or NaN gradient is skipped rather than applied
      * (torch would apply it).
      * The bf16 arrays are made inside libtorch (TorchScript casts), never through DJL's {@code toType},
-     * which would abort the JVM.
+     * which would abort the JVM. A model loaded in BF16 trains in place with FP32 masters kept by the
+     * trainer, as described under {@link #fp16()}; it needs this option (pure BF16 training without masters
+     * is not offered).
      *
      * @return a copy with it
      */

@@ -23,9 +23,13 @@ final class RunChecks {
             throw new IllegalArgumentException("loraDropout(" + o.loraDropout + ") applies to LoRA branches, but "
                     + "this run trains all weights; add lora(rank, alpha, targets...) or drop loraDropout");
         }
-        if (model.precision() != Precision.FP32) {
-            throw new UnsupportedOperationException("training weights loaded in " + model.precision()
-                    + " is not implemented; load the model with precision(Precision.FP32)");
+        if (model.precision() != Precision.FP32 && !model.precision().name().equals(o.precision)) {
+            String setter = model.precision() == Precision.FP16 ? "fp16()" : "bf16()";
+            throw new IllegalArgumentException("the model was loaded in " + model.precision() + " and this run asks for "
+                    + o.precision + " training; a " + model.precision() + " model trains with " + setter
+                    + " (FP32 master weights and optimizer state are kept by the trainer), or load the model with "
+                    + "precision(Precision.FP32) for " + (o.precision.equals("FP32") ? "FP32" : o.precision.toLowerCase()
+                    + "()") + " training");
         }
         if (o.loraRequested() && model.adapter().isPresent() && resumed == null) {
             LoraConfig a = model.adapter().get();

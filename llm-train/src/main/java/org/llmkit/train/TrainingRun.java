@@ -67,11 +67,18 @@ final class TrainingRun implements AutoCloseable {
         boolean loraOnly = model.adapter().isPresent();
         Precision precision = Precision.valueOf(o.precision);
         boolean mixed = precision != Precision.FP32;
-        TrainableSet trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm, !mixed);
+        TrainableSet trainable;
         LowPrecisionTwin twin = null;
-        if (mixed) {
-            twin = LowPrecisionTwin.of(model, precision, loraOnly, o.decayBiasAndNorm);
-            twin.checkAligned(trainable);
+        if (mixed && model.precision() != Precision.FP32) {
+            // a model loaded in FP16/BF16 computes itself; the optimizer updates FP32 copies of its weights
+            twin = LowPrecisionTwin.over(model, loraOnly, o.decayBiasAndNorm);
+            trainable = twin.masters();
+        } else {
+            trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm, !mixed);
+            if (mixed) {
+                twin = LowPrecisionTwin.of(model, precision, loraOnly, o.decayBiasAndNorm);
+                twin.checkAligned(trainable);
+            }
         }
         LossScaler scaler = null;
         if (precision == Precision.FP16) {
