@@ -46,8 +46,10 @@ final class Projection extends SkeletonBlock {
         if (loraA != null) {
             // PEFT: lora_B(lora_A(dropout(x))) * scaling, dropout only in training
             NDArray in = ctx.loraDropout == null || ctx.inference ? x : ctx.loraDropout.apply(x, kernels.type());
-            NDArray low = linear(in, loraA.getArray(), null, oneDnn);
-            y = y.add(linear(low, loraB.getArray(), null, oneDnn).mul(loraScale));
+            // the scale multiplies the rank-r activations [..., r] rather than the output [..., out]: the
+            // same product, one elementwise pass over r instead of out values (forward and backward)
+            NDArray low = linear(in, loraA.getArray(), null, oneDnn).mul(loraScale);
+            y = y.add(linear(low, loraB.getArray(), null, oneDnn));
         }
         return y;
     }
