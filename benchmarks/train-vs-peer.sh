@@ -13,9 +13,13 @@ mkdir -p "$OUT"
 if [ ! -f "$MODEL/config.json" ]; then
   /usr/bin/python3 "$PEERS/torch/make_model.py" "$MODEL" --hidden 384 --layers 6 --heads 6 --kv-heads 2 --inter 1024 || exit 1
 fi
-(cd "$ROOT/llm-train" && mvn -B -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.cp \
+# compile this checkout's llm-api and llm-data too, and put their classes first: the classpath Maven lists for
+# llm-train alone names the org.llmkit snapshots in ~/.m2, which may be another checkout's
+(cd "$ROOT" && mvn -B -q -o -pl llm-train -am test-compile -Djavadoc.skip=true) || exit 1
+(cd "$ROOT/llm-train" && mvn -B -q -o dependency:build-classpath -Dmdep.outputFile=target/bench.cp \
     -Dmdep.includeScope=test) || exit 1
-CP="$ROOT/llm-train/target/test-classes:$ROOT/llm-train/target/classes:$(cat "$ROOT/llm-train/target/bench.cp")"
+CP="$ROOT/llm-train/target/test-classes:$ROOT/llm-train/target/classes:$ROOT/llm-api/target/classes"
+CP="$CP:$ROOT/llm-data/target/classes:$(cat "$ROOT/llm-train/target/bench.cp")"
 { echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
   java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" org.llmkit.train.bench.TrainBenchmark "$MODEL" 2>"$OUT/llmkit.err"
 } > "$OUT/llmkit.txt"

@@ -17,11 +17,13 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.llmkit.api.LanguageModel;
+import org.llmkit.api.Precision;
 
 /**
  * Checkpoints: {@code <dir>/checkpoint-NNNNNNNN/} holding {@code model/} (HF layout, full fine-tuning)
  * or {@code adapter/} (PEFT layout, LoRA; the base folder is named in the state), {@code optimizer.bin}
- * ({@link OptimizerFile}) and {@code trainer_state.json}: step, data position, settings, history and the
+ * ({@link OptimizerFile}), for a model loaded in FP16/BF16 its FP32 master weights ({@link MasterFile}), and
+ * {@code trainer_state.json}: step, data position, settings, history and the
  * size and CRC-32 of every other file.
  *
  * <p>Atomic: everything is written into a hidden temporary folder, fsynced, and renamed into place; a
@@ -50,12 +52,17 @@ final class Checkpoints {
      * @param optimizerFile the saved moments
      * @param lossScale the FP16 loss scale at the checkpoint, 0 when the run had none
      * @param lossScaleGoodSteps finite steps since that scale last changed
+     * @param mastersFile the FP32 master weights of a model loaded in FP16/BF16, or null
      */
     record Resumed(LanguageModel model, TrainingOptions options, int epoch, int batch, long trainSize,
-            History history, long optimizerSteps, Path optimizerFile, double lossScale, long lossScaleGoodSteps) {
+            History history, long optimizerSteps, Path optimizerFile, double lossScale, long lossScaleGoodSteps,
+            Path mastersFile) {
 
         void restoreOptimizer(AdamW optimizer, TrainableSet trainable) throws IOException {
             OptimizerFile.read(optimizerFile, optimizer, optimizerSteps, trainable);
+            if (mastersFile != null) {
+                MasterFile.read(mastersFile, trainable);
+            }
         }
     }
 
@@ -74,6 +81,9 @@ final class Checkpoints {
             model.save(tmp.resolve("model"));
         }
         OptimizerFile.write(tmp.resolve("optimizer.bin"), optimizer, trainable);
+        if (model.precision() != Precision.FP32) {
+            MasterFile.write(tmp.resolve(MasterFile.NAME), trainable);   // the model folder holds only their rounding
+        }
         ObjectNode state = JSON.createObjectNode();
         state.put("format", "llmkit-checkpoint");
         state.put("version", 1);
@@ -87,6 +97,7 @@ final class Checkpoints {
             state.put("loss_scale_good_steps", scaler.goodSteps());
         }
         state.put("base_model", lora ? model.source().toAbsolutePath().toString() : null);
+        state.put("model_precision", model.precision().name());
         state.set("options", JSON.valueToTree(o));
         state.set("history", JSON.valueToTree(history));
         ObjectNode files = state.putObject("files");
@@ -124,13 +135,16 @@ final class Checkpoints {
         }
         TrainingOptions options = JSON.treeToValue(state.path("options"), TrainingOptions.class);
         History history = JSON.treeToValue(state.path("history"), History.class);
+        Precision precision = Precision.valueOf(state.path("model_precision").asText("FP32"));
         LanguageModel model = state.path("base_model").isTextual()
-                ? LanguageModel.from(Path.of(state.path("base_model").asText())).adapter(dir.resolve("adapter")).load()
-                : LanguageModel.load(dir.resolve("model"));
+                ? LanguageModel.from(Path.of(state.path("base_model").asText())).precision(precision)
+                        .adapter(dir.resolve("adapter")).load()
+                : LanguageModel.from(dir.resolve("model")).precision(precision).load();
+        Path masters = dir.resolve(MasterFile.NAME);
         return new Resumed(model, options, state.path("epoch").asInt(), state.path("batch").asInt(),
                 state.path("train_size").asLong(), history, state.path("optimizer_steps").asLong(),
                 dir.resolve("optimizer.bin"), state.path("loss_scale").asDouble(0),
-                state.path("loss_scale_good_steps").asLong(0));
+                state.path("loss_scale_good_steps").asLong(0), Files.isRegularFile(masters) ? masters : null);
     }
 
     private static Iterable<Map.Entry<String, JsonNode>> iterable(JsonNode node) {

@@ -11,11 +11,13 @@ final class Evaluator {
     private final LanguageModel model;
     private final TokenDataset data;
     private final int batchSize;
+    private final ForwardPlan forwards;
 
-    Evaluator(LanguageModel model, TokenDataset data, int batchSize) {
+    Evaluator(LanguageModel model, TokenDataset data, int batchSize, ForwardPlan forwards) {
         this.model = model;
         this.data = data;
         this.batchSize = batchSize;
+        this.forwards = forwards;
     }
 
     /**
@@ -32,16 +34,17 @@ final class Evaluator {
                 long batchPredicted = 0;
                 for (int i = 0; i < n; i++) {
                     batch[i] = data.get(from + i);
-                    batchPredicted += batch[i].length - 1;
+                    batchPredicted += forwards.scoredPredictions(batch[i]);
                 }
                 try (NDManager scratch = model.manager().newSubManager()) {
                     // the batch mean is over its predicted tokens: weight it back to a sum
-                    nats += Losses.causalLm(scratch, model.block(), batch).getFloat() * batchPredicted;
+                    nats += Losses.causalLm(scratch, model.block(), batch, forwards.evaluation()).getFloat()
+                            * batchPredicted;
                 }
                 predicted += batchPredicted;
             }
         }
-        double loss = nats / predicted;
+        double loss = predicted == 0 ? 0 : nats / predicted;
         return new Evaluation(step, loss, Math.exp(loss));
     }
 }

@@ -39,8 +39,8 @@ public final class FineTuner {
      * Starts configuring a run on a model. A model that carries a LoRA adapter (loaded with
      * {@code .adapter(...)}) trains that adapter only.
      *
-     * @param model the model to train, in FP32 (also under {@link #fp16()} and {@link #bf16()}: it holds
-     *     the master weights)
+     * @param model the model to train: FP32 (also under {@link #fp16()} and {@link #bf16()}: it then holds
+     *     the master weights), or loaded in FP16 or BF16 for {@link #fp16()} or {@link #bf16()} training
      * @return a fine-tuner with default settings
      */
     public static FineTuner of(LanguageModel model) {
@@ -200,7 +200,7 @@ public final class FineTuner {
     }
 
     /**
-     * @param seed the seed of data order and LoRA initialisation (default 42)
+     * @param seed the seed of data order, LoRA initialisation and LoRA dropout masks (default 42)
      * @return a copy with it
      */
     public FineTuner seed(long seed) {
@@ -231,13 +231,50 @@ public final class FineTuner {
     }
 
     /**
-     * @param dropout LoRA dropout in [0, 1); values above 0 are refused by {@link #train} because the
-     *     model's forward pass does not apply dropout yet
+     * Sets LoRA dropout as PEFT applies it: each LoRA branch computes {@code lora_B(lora_A(dropout(x))) * scaling}
+     * during training steps only; evaluation and inference never drop. The masks are drawn from a generator
+     * seeded by {@link #seed}, the optimizer step and the micro-batch, so a resumed run draws the same masks.
+     * Without this call a loaded adapter trains with its own {@code lora_dropout} and a new one with 0; a new
+     * adapter records the value in its {@code adapter_config.json}.
+     *
+     * @param dropout the probability of zeroing an element of a LoRA branch's input, in [0, 1); needs LoRA
+     *     ({@link #lora} or a model with an adapter)
      * @return a copy with it
      */
     public FineTuner loraDropout(double dropout) {
         check(dropout >= 0 && dropout < 1, "loraDropout must be in [0, 1), was " + dropout);
         return with(o -> o.loraDropout = dropout);
+    }
+
+    /**
+     * Reads every row as packed documents, each ending with {@code separatorId}, and keeps them apart: a
+     * token attends only to earlier tokens of its own document (a block-diagonal causal mask), positions
+     * restart at 0 with each document (as transformers' {@code position_ids} for packed flash-attention with
+     * {@code DataCollatorWithFlattening}), and the separator's prediction of the next document's first token is
+     * not scored. Evaluation reads the validation rows the same way. Each document then trains as it would
+     * alone, at the cost of an attention mask per row.
+     *
+     * <p><b>Off by default</b>, as in transformers: a packed row (llm-data's {@code pack}, HF's
+     * {@code group_texts}) is one sequence, so its documents DO attend across the EOS between them, positions
+     * run through the whole row, and every next token is scored.
+     *
+     * @param separatorId the token id that ends a document (usually EOS), &gt;= 0; -1 turns the option off
+     * @return a copy with it
+     */
+    public FineTuner documentBoundaries(int separatorId) {
+        check(separatorId >= -1, "documentBoundaries separatorId must be a token id >= 0 (or -1 for off), was "
+                + separatorId);
+        return with(o -> o.documentSeparator = separatorId);
+    }
+
+    /**
+     * As {@link #documentBoundaries(int)}, with the separator llm-data recorded in the training shards'
+     * {@code index.json} ({@code separator_token_id}), else the model's first {@code eos_token_id}.
+     *
+     * @return a copy with it
+     */
+    public FineTuner documentBoundaries() {
+        return with(o -> o.documentSeparator = -2);
     }
 
     /**
@@ -298,6 +335,20 @@ public final class FineTuner {
     }
 
     /**
+     * Turns the terminal progress bar on (the default) or off. The bar (steps done of the total, elapsed
+     * time, ETA, and the last step's loss, learning rate and tokens/s, on standard error) is drawn only when
+     * the JVM has an interactive console and the {@code CI} environment variable is unset; elsewhere the
+     * periodic log lines ({@link #logEvery}) and {@code metrics.jsonl} ({@link #logTo}) report the same
+     * figures. Those stay on either way.
+     *
+     * @param show false to never draw the bar
+     * @return a copy with it
+     */
+    public FineTuner progress(boolean show) {
+        return with(o -> o.progress = show);
+    }
+
+    /**
      * @param listener receives every step and evaluation; listeners add up
      * @return a copy with it
      */
@@ -315,6 +366,10 @@ public final class FineTuner {
      * step whose unscaled gradients hold an inf or NaN is skipped (no update; recorded in
      * {@link StepMetrics#skipped()} and {@link TrainingResult#skippedSteps()}) and the scale halves.
      * Evaluation runs on the FP32 master weights. The model stays FP32 and holds the trained weights.
+     *
+     * <p>A model loaded in FP16 computes in place instead of through a copy: the trainer widens its trainable
+     * weights once into FP32 masters, AdamW updates those, and they are rounded back into the model after
+     * every step (evaluation then runs in FP16). Checkpoints hold the masters too, so a resume is exact.
      *
      * @return a copy with it
      */
@@ -346,7 +401,9 @@ public final class FineTuner {
      * float32's exponent range. As under FP16, a step with an inf or NaN gradient is skipped rather than applied
      * (torch would apply it).
      * The bf16 arrays are made inside libtorch (TorchScript casts), never through DJL's {@code toType},
-     * which would abort the JVM.
+     * which would abort the JVM. A model loaded in BF16 trains in place with FP32 masters kept by the
+     * trainer, as described under {@link #fp16()}; it needs this option (pure BF16 training without masters
+     * is not offered).
      *
      * @return a copy with it
      */

@@ -1,5 +1,6 @@
 package org.llmkit.train;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Map;
@@ -36,7 +37,12 @@ final class LoraSetup {
                     values[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
                 }
             }
-            block.setWeight(e.getKey(), TorchArrays.owned(manager, values, shape));
+            NDArray wide = TorchArrays.owned(manager, values, shape);
+            NDArray typed = block.tensorType().cast(wide);   // in the model's type (FP16/BF16 models)
+            if (typed != wide) {
+                wide.close();
+            }
+            block.setWeight(e.getKey(), typed);
         }
     }
 }

@@ -21,6 +21,10 @@ import org.llmkit.api.model.TensorType;
  * the FP32 master weights, which the optimizer updates; this twin holds their cast, records the gradients
  * and is refreshed from the masters after every optimizer step.
  *
+ * <p>A model loaded in FP16 or BF16 is its own twin ({@link #over}): it computes and records the gradients,
+ * and this object holds the FP32 master copies of its trainable weights ({@link #masters()}), made by
+ * widening them once, which the optimizer updates and which are cast back into the model after every step.
+ *
  * <p>The twin always uses torch's fused attention and RMSNorm: the composed DJL path casts with
  * {@code NDArray.toType}, which records no autograd history, so backward would stop there.
  */
@@ -28,11 +32,13 @@ final class LowPrecisionTwin implements AutoCloseable {
     private final NDManager manager;
     private final DecoderModel twin;
     private final TrainableSet computing;
+    private final TrainableSet masters;
 
-    private LowPrecisionTwin(NDManager manager, DecoderModel twin, TrainableSet computing) {
+    private LowPrecisionTwin(NDManager manager, DecoderModel twin, TrainableSet computing, TrainableSet masters) {
         this.manager = manager;
         this.twin = twin;
         this.computing = computing;
+        this.masters = masters;
     }
 
     /**
@@ -60,7 +66,28 @@ final class LowPrecisionTwin implements AutoCloseable {
             manager.close();
             throw e;
         }
-        return new LowPrecisionTwin(manager, twin, TrainableSet.select(twin, loraOnly, decayBiasAndNorm, true));
+        return new LowPrecisionTwin(manager, twin, TrainableSet.select(twin, loraOnly, decayBiasAndNorm, true), null);
+    }
+
+    /**
+     * Trains a model loaded in FP16 or BF16 in place: its trainable arrays record gradients, and FP32 master
+     * copies of them are made for the optimizer.
+     *
+     * @param model the low-precision model
+     * @param loraOnly train only the adapter
+     * @param decayBiasAndNorm as for {@link TrainableSet#select}
+     * @return the twin, whose {@link #masters()} the optimizer updates
+     */
+    static LowPrecisionTwin over(LanguageModel model, boolean loraOnly, boolean decayBiasAndNorm) {
+        TrainableSet computing = TrainableSet.select(model.block(), loraOnly, decayBiasAndNorm, true);
+        NDManager manager = model.manager().newSubManager();
+        return new LowPrecisionTwin(manager, model.block(), computing,
+                TrainableSet.masterCopies(computing, model.block().tensorType(), manager));
+    }
+
+    /** @return the FP32 master copies when the model itself is low-precision ({@link #over}), else null */
+    TrainableSet masters() {
+        return masters;
     }
 
     private static void copy(DecoderModel from, DecoderModel to, Iterable<String> names, NDManager owner) {
@@ -143,7 +170,9 @@ final class LowPrecisionTwin implements AutoCloseable {
     @Override
     public void close() {
         computing.release();
-        twin.close();
+        if (masters == null) {
+            twin.close();
+        }
         manager.close();
     }
 }

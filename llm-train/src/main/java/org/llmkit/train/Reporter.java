@@ -14,16 +14,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What a person watching sees: a progress line every {@code logEvery} steps (step, loss, learning rate,
- * tokens/s, ETA) through SLF4J, {@code metrics.jsonl} with one line per step and per evaluation, and
- * {@code loss.png} at the end, when a log folder is set.
+ * tokens/s, ETA) through SLF4J, a terminal progress bar on a console ({@link ProgressDisplay}),
+ * {@code metrics.jsonl} with one line per step and per evaluation, and {@code loss.png} at the end, when a
+ * log folder is set.
  */
-final class Reporter {
+final class Reporter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FineTuner.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private final TrainingOptions o;
     private final long totalSteps;
     private final long firstStep;
     private final Path folder;
+    private final ProgressDisplay progress;
 
     Reporter(TrainingOptions o, long totalSteps, long firstStep) throws IOException {
         this.o = o;
@@ -33,9 +35,11 @@ final class Reporter {
         if (folder != null) {
             Files.createDirectories(folder);
         }
+        this.progress = ProgressDisplay.open(o, totalSteps, firstStep);
     }
 
     void step(StepMetrics m) throws IOException {
+        progress.update(m);
         if (m.step() % o.logEvery == 0 || m.step() == totalSteps) {
             double done = m.step() - firstStep;
             double eta = done > 0 ? m.elapsedSeconds() / done * (totalSteps - m.step()) : 0;
@@ -73,6 +77,7 @@ final class Reporter {
     }
 
     void finish(History history) throws IOException {
+        progress.close();
         if (folder != null) {
             LossChart.write(history, folder.resolve("loss.png"));
         }
@@ -87,6 +92,12 @@ final class Reporter {
             w.write(JSON.writeValueAsString(line));
             w.write('\n');
         }
+    }
+
+    /** Stops the progress bar (also when training ends with an exception). */
+    @Override
+    public void close() {
+        progress.close();
     }
 
     private static String duration(double seconds) {

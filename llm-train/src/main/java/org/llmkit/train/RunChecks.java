@@ -19,13 +19,17 @@ final class RunChecks {
             throw new UnsupportedOperationException("optimizer offload (offloadOptimizer()) belongs to the "
                     + "memory-strategy issue and is not implemented yet");
         }
-        if (o.loraDropout > 0) {
-            throw new UnsupportedOperationException("LoRA dropout (loraDropout(" + o.loraDropout
-                    + ")) is not applied by llm-api's forward pass yet; use loraDropout(0)");
+        if (o.loraDropout > 0 && !o.loraRequested() && model.adapter().isEmpty()) {
+            throw new IllegalArgumentException("loraDropout(" + o.loraDropout + ") applies to LoRA branches, but "
+                    + "this run trains all weights; add lora(rank, alpha, targets...) or drop loraDropout");
         }
-        if (model.precision() != Precision.FP32) {
-            throw new UnsupportedOperationException("training weights loaded in " + model.precision()
-                    + " is not implemented; load the model with precision(Precision.FP32)");
+        if (model.precision() != Precision.FP32 && !model.precision().name().equals(o.precision)) {
+            String setter = model.precision() == Precision.FP16 ? "fp16()" : "bf16()";
+            throw new IllegalArgumentException("the model was loaded in " + model.precision() + " and this run asks for "
+                    + o.precision + " training; a " + model.precision() + " model trains with " + setter
+                    + " (FP32 master weights and optimizer state are kept by the trainer), or load the model with "
+                    + "precision(Precision.FP32) for " + (o.precision.equals("FP32") ? "FP32" : o.precision.toLowerCase()
+                    + "()") + " training");
         }
         if (o.loraRequested() && model.adapter().isPresent() && resumed == null) {
             LoraConfig a = model.adapter().get();
@@ -40,6 +44,11 @@ final class RunChecks {
         if (o.checkpointEvery > 0 && lora && model.source() == null) {
             throw new IllegalArgumentException("checkpointEvery with LoRA needs a base model loaded from a folder "
                     + "(checkpoints hold the adapter and name the base folder); save the base model and load it first");
+        }
+        int separator = o.resolvedDocumentSeparator(train, model);
+        if (separator >= model.config().vocabSize()) {
+            throw new IllegalArgumentException("documentBoundaries separator " + separator
+                    + " is outside the model's vocabulary [0, " + model.config().vocabSize() + ")");
         }
         checkData("training data", train, model);
         if (o.validation != null) {

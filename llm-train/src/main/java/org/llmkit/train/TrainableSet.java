@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.llmkit.api.model.DecoderModel;
 import org.llmkit.api.model.NoGradient;
+import org.llmkit.api.model.TensorType;
 
 /**
  * The parameters a run trains: all of them for full fine-tuning, only {@code lora_A}/{@code lora_B}
@@ -73,6 +74,28 @@ final class TrainableSet {
                 // transformers excludes biases and LayerNorm/RMSNorm weights from decay: here, the 1-D ones
                 boolean oneDim = a.getShape().dimension() == 1;
                 set.entries.add(new Entry(e.getKey(), a, decayBiasAndNorm || !oneDim));
+            }
+        }
+        return set;
+    }
+
+    /**
+     * Makes float32 master copies of a low-precision model's trainable arrays (for training a model loaded in
+     * FP16 or BF16): same names, order and decay, values widened exactly. The copies record no gradient.
+     *
+     * @param computing the low-precision trainable set
+     * @param type the model's type (its casts)
+     * @param owner the manager that owns the copies
+     * @return the float32 set
+     */
+    static TrainableSet masterCopies(TrainableSet computing, TensorType type, NDManager owner) {
+        TrainableSet set = new TrainableSet();
+        try (NoGradient off = NoGradient.scope()) {
+            for (Entry e : computing.entries) {
+                NDArray wide = type.float32(e.array());
+                NDArray master = wide == e.array() ? wide.duplicate() : wide;
+                master.attach(owner);
+                set.entries.add(new Entry(e.name(), master, e.decay()));
             }
         }
         return set;

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import org.llmkit.api.LanguageModel;
+import org.llmkit.api.LoraConfig;
+import org.llmkit.data.ShardedTokenDataset;
 import org.llmkit.data.TokenDataset;
 
 /**
@@ -29,14 +33,18 @@ final class TrainingOptions {
     long seed = 42;
     int loraRank = 0;
     double loraAlpha = 0;
-    double loraDropout = 0;
+    /** -1: unset (a loaded adapter's own lora_dropout, 0 for a new one). */
+    double loraDropout = -1;
     List<String> loraTargets = List.of();
+    /** -1: rows are single sequences; -2: the data's (or model's) separator; else the separator id. */
+    int documentSeparator = -1;
     long evaluateEvery = 0;
     long checkpointEvery = 0;
     String checkpointDir;
     int keepCheckpoints = 3;
     String logDir;
     long logEvery = 10;
+    boolean progress = true;
     String precision = "FP32";
     double initialLossScale = LossScaler.INITIAL_SCALE;
     long lossScaleGrowthInterval = LossScaler.GROWTH_INTERVAL;
@@ -68,12 +76,14 @@ final class TrainingOptions {
         c.loraAlpha = loraAlpha;
         c.loraDropout = loraDropout;
         c.loraTargets = loraTargets;
+        c.documentSeparator = documentSeparator;
         c.evaluateEvery = evaluateEvery;
         c.checkpointEvery = checkpointEvery;
         c.checkpointDir = checkpointDir;
         c.keepCheckpoints = keepCheckpoints;
         c.logDir = logDir;
         c.logEvery = logEvery;
+        c.progress = progress;
         c.precision = precision;
         c.initialLossScale = initialLossScale;
         c.lossScaleGrowthInterval = lossScaleGrowthInterval;
@@ -87,6 +97,36 @@ final class TrainingOptions {
     /** @return whether a LoRA adapter was requested with {@code lora(...)} */
     boolean loraRequested() {
         return loraRank > 0;
+    }
+
+    /**
+     * @param adapter the model's adapter settings, when it carries one
+     * @return the LoRA dropout this run applies: {@code loraDropout(...)} when set, else the adapter's
+     */
+    double effectiveLoraDropout(Optional<LoraConfig> adapter) {
+        return loraDropout >= 0 ? loraDropout : adapter.map(LoraConfig::dropout).orElse(0.0);
+    }
+
+    /**
+     * @param train the training data
+     * @param model the model
+     * @return the token id that ends documents in packed rows, or -1 when rows are single sequences
+     * @throws IllegalArgumentException when {@code documentBoundaries()} finds no separator
+     */
+    int resolvedDocumentSeparator(TokenDataset train, LanguageModel model) {
+        if (documentSeparator != -2) {
+            return documentSeparator;
+        }
+        if (train instanceof ShardedTokenDataset shards && shards.separatorTokenId() >= 0) {
+            return shards.separatorTokenId();
+        }
+        List<Integer> eos = model.config().eosTokenIds();
+        if (eos.isEmpty()) {
+            throw new IllegalArgumentException("documentBoundaries() takes the separator from the training shards' "
+                    + "index.json (separator_token_id) or the model's eos_token_id, but neither has one; "
+                    + "use documentBoundaries(separatorId)");
+        }
+        return eos.get(0);
     }
 
     /** @return the checkpoint folder, or null */

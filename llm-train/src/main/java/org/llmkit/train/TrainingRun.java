@@ -11,6 +11,7 @@ import java.util.List;
 import org.llmkit.api.LanguageModel;
 import org.llmkit.api.LoraConfig;
 import org.llmkit.api.Precision;
+import org.llmkit.api.model.ForwardOptions;
 import org.llmkit.api.model.Losses;
 import org.llmkit.data.TokenDataset;
 
@@ -37,6 +38,7 @@ final class TrainingRun implements AutoCloseable {
     private final long totalSteps;
     private final History history;
     private final Reporter reporter;
+    private final ForwardPlan forwards;
 
     private TrainingRun(LanguageModel model, TrainingOptions o, TokenDataset data, TrainableSet trainable,
             LowPrecisionTwin twin, LossScaler scaler, AdamW optimizer, DataOrder order, long totalSteps,
@@ -52,21 +54,31 @@ final class TrainingRun implements AutoCloseable {
         this.totalSteps = totalSteps;
         this.history = history;
         this.reporter = reporter;
+        this.forwards = new ForwardPlan(o.effectiveLoraDropout(model.adapter()), o.seed,
+                o.resolvedDocumentSeparator(data, model));
     }
 
     static TrainingRun prepare(LanguageModel model, TrainingOptions o, TokenDataset data, Checkpoints.Resumed resumed)
             throws IOException {
         if (o.loraRequested() && model.adapter().isEmpty()) {
-            LoraSetup.attach(model, LoraConfig.of(o.loraRank, o.loraAlpha, o.loraTargets.toArray(new String[0])), o.seed);
+            LoraSetup.attach(model, new LoraConfig(o.loraRank, o.loraAlpha, Math.max(0, o.loraDropout), o.loraTargets,
+                    false), o.seed);
         }
         boolean loraOnly = model.adapter().isPresent();
         Precision precision = Precision.valueOf(o.precision);
         boolean mixed = precision != Precision.FP32;
-        TrainableSet trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm, !mixed);
+        TrainableSet trainable;
         LowPrecisionTwin twin = null;
-        if (mixed) {
-            twin = LowPrecisionTwin.of(model, precision, loraOnly, o.decayBiasAndNorm);
-            twin.checkAligned(trainable);
+        if (mixed && model.precision() != Precision.FP32) {
+            // a model loaded in FP16/BF16 computes itself; the optimizer updates FP32 copies of its weights
+            twin = LowPrecisionTwin.over(model, loraOnly, o.decayBiasAndNorm);
+            trainable = twin.masters();
+        } else {
+            trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm, !mixed);
+            if (mixed) {
+                twin = LowPrecisionTwin.of(model, precision, loraOnly, o.decayBiasAndNorm);
+                twin.checkAligned(trainable);
+            }
         }
         LossScaler scaler = null;
         if (precision == Precision.FP16) {
@@ -90,7 +102,7 @@ final class TrainingRun implements AutoCloseable {
     }
 
     TrainingResult run() throws IOException {
-        Evaluator evaluator = o.validation == null ? null : new Evaluator(model, o.validation, o.batchSize);
+        Evaluator evaluator = o.validation == null ? null : new Evaluator(model, o.validation, o.batchSize, forwards);
         if (evaluator != null && history.steps() == 0) {
             reporter.evaluation(history.add(evaluator.evaluate(0)));
         }
@@ -112,7 +124,7 @@ final class TrainingRun implements AutoCloseable {
                     for (int[] s : batch) {
                         stepTokens += s.length;
                     }
-                    loss += backward(scratch, batch, lossScale / micro) / micro;
+                    loss += backward(scratch, batch, forwards.training(step, k), lossScale / micro) / micro;
                 }
                 List<NDArray> grads = twin == null ? trainable.gradients(scratch) : twin.gradients(scratch, lossScale);
                 norm = TrainableSet.normAndClip(grads, o.gradientClipping);
@@ -155,9 +167,9 @@ final class TrainingRun implements AutoCloseable {
     }
 
     // forward with autograd recording and backward of loss * factor; returns the unscaled loss
-    private double backward(NDManager scratch, int[][] batch, double factor) {
+    private double backward(NDManager scratch, int[][] batch, ForwardOptions forward, double factor) {
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-            NDArray loss = Losses.causalLm(scratch, twin == null ? model.block() : twin.block(), batch);
+            NDArray loss = Losses.causalLm(scratch, twin == null ? model.block() : twin.block(), batch, forward);
             // a torch-owned constant, not a Java scalar: autograd keeps it for backward (DJL-NOTES trap 1)
             NDArray scale = scratch.full(new Shape(), (float) factor, DataType.FLOAT32);
             gc.backward(loss.mul(scale));
@@ -175,6 +187,7 @@ final class TrainingRun implements AutoCloseable {
 
     @Override
     public void close() {
+        reporter.close();
         trainable.release();
         if (twin != null) {
             twin.close();

@@ -69,8 +69,6 @@ class BadInputTest {
                 .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("ZeRO");
         assertThatThrownBy(() -> FineTuner.of(model).offloadOptimizer().train(DATA))
                 .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("offloadOptimizer");
-        assertThatThrownBy(() -> FineTuner.of(model).lora(4, 8, "q_proj").loraDropout(0.1).train(DATA))
-                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("LoRA dropout");
     }
 
     @Test

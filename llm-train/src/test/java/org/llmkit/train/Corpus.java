@@ -34,4 +34,16 @@ final class Corpus {
         }
         return TokenDataset.of(out, VOCAB);
     }
+
+    /**
+     * @param d a dataset
+     * @return its sequences as one batch
+     */
+    static int[][] all(TokenDataset d) {
+        int[][] out = new int[(int) d.size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = d.get(i);
+        }
+        return out;
+    }
 }

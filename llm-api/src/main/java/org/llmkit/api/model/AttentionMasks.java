@@ -29,10 +29,30 @@ final class AttentionMasks {
      */
     static NDArray build(NDManager m, int batch, int newTokens, int past, boolean[][] keyValid, int window,
             float masked) {
+        return build(m, batch, newTokens, past, keyValid, null, window, masked);
+    }
+
+    /**
+     * Builds a mask in which, besides the rules above, a query sees only keys of its own document
+     * (block-diagonal causal attention for packed rows).
+     *
+     * @param m manager of the result
+     * @param batch B
+     * @param newTokens T
+     * @param past slots already in the cache
+     * @param keyValid per sequence and key slot ({@code [B][past+T]}), false for padding; null = all valid
+     * @param documents per sequence and key slot ({@code [B][past+T]}), the document the slot belongs to;
+     *     null = one document per row
+     * @param window sliding window, 0 = none
+     * @param masked the value hidden positions get (the lowest finite value of the model's type)
+     * @return {@code [B,1,T,S]} float32, or null
+     */
+    static NDArray build(NDManager m, int batch, int newTokens, int past, boolean[][] keyValid, int[][] documents,
+            int window, float masked) {
         int keys = past + newTokens;
         boolean padded = keyValid != null && hasPadding(keyValid);
         boolean windowed = window > 0 && keys > window;
-        if (newTokens == 1 && !padded && !windowed) {
+        if (newTokens == 1 && !padded && !windowed && documents == null) {
             return null;
         }
         float[] mask = new float[batch * newTokens * keys];
@@ -43,7 +63,8 @@ final class AttentionMasks {
                 for (int j = 0; j < keys; j++) {
                     boolean visible = j <= query
                             && (keyValid == null || keyValid[b][j])
-                            && (window <= 0 || query - window < j);
+                            && (window <= 0 || query - window < j)
+                            && (documents == null || documents[b][j] == documents[b][query]);
                     mask[row + j] = visible ? 0f : masked;
                 }
             }

@@ -368,6 +368,27 @@ public final class DecoderModel extends AbstractBlock {
         return new NDArray[] {cos, sin, pos};
     }
 
+    /**
+     * Replaces a context's masks by block-diagonal ones: a query sees only keys of its own document.
+     *
+     * @param ctx a context from {@link #context} (its positions already restart per document)
+     * @param m manager for the masks
+     * @param documents {@code [B][past+T]} the document of every key slot
+     * @param keyValid {@code [B][past+T]} false for padding; null when nothing is padded
+     * @return the context with the new masks
+     */
+    ForwardContext separateDocuments(ForwardContext ctx, NDManager m, int[][] documents, boolean[][] keyValid) {
+        int b = documents.length;
+        int t = documents[0].length - ctx.past;
+        float lowest = kernels.type().lowest();
+        NDArray full = maskOfModelType(AttentionMasks.build(m, b, t, ctx.past, keyValid, documents, 0, lowest));
+        NDArray sliding = config.slidingWindow() > 0
+                ? maskOfModelType(AttentionMasks.build(m, b, t, ctx.past, keyValid, documents, config.slidingWindow(),
+                        lowest))
+                : null;
+        return ctx.withMasks(full, sliding);
+    }
+
     // fused attention wants the mask in the query's type; the composed path adds it to float32 scores
     private NDArray maskOfModelType(NDArray mask) {
         return mask == null || !kernels.fused() ? mask : kernels.type().cast(mask);

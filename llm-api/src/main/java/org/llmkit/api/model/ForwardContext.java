@@ -26,6 +26,8 @@ public final class ForwardContext {
     final boolean inference;
     final long[] rowPositions;
     final NDArray writePositions;
+    /** LoRA dropout of a training forward, or null (never applied when {@link #inference}). */
+    final LoraDropout loraDropout;
 
     ForwardContext(NDArray cos, NDArray sin, NDArray positions, NDArray fullMask, NDArray slidingMask,
             KvCache cache, int past, boolean inference) {
@@ -44,6 +46,38 @@ public final class ForwardContext {
         this.cache = cache;
         this.past = past;
         this.inference = inference;
+        this.loraDropout = null;
+    }
+
+    private ForwardContext(ForwardContext c, NDArray fullMask, NDArray slidingMask, LoraDropout loraDropout) {
+        this.cos = c.cos;
+        this.sin = c.sin;
+        this.positions = c.positions;
+        this.fullMask = fullMask;
+        this.slidingMask = slidingMask;
+        this.cache = c.cache;
+        this.past = c.past;
+        this.inference = c.inference;
+        this.rowPositions = c.rowPositions;
+        this.writePositions = c.writePositions;
+        this.loraDropout = loraDropout;
+    }
+
+    /**
+     * @param dropout the LoRA dropout of this (training) forward
+     * @return a copy that applies it
+     */
+    ForwardContext withLoraDropout(LoraDropout dropout) {
+        return new ForwardContext(this, fullMask, slidingMask, dropout);
+    }
+
+    /**
+     * @param full the mask of full-attention layers
+     * @param sliding the mask of sliding-window layers, or null
+     * @return a copy with these masks
+     */
+    ForwardContext withMasks(NDArray full, NDArray sliding) {
+        return new ForwardContext(this, full, sliding, loraDropout);
     }
 
     NDArray mask(int window) {

@@ -23,37 +23,115 @@ public final class Losses {
      * @return a 0-dim float32 array
      */
     public static NDArray causalLm(NDManager m, DecoderModel model, int[][] batch) {
+        return causalLm(m, model, batch, ForwardOptions.DEFAULT);
+    }
+
+    /**
+     * Computes the mean next-token cross-entropy of a (possibly ragged) batch, as
+     * {@link #causalLm(NDManager, DecoderModel, int[][])} does, with a training forward's extras. With a
+     * document separator, the token that follows a separator (the first of the next document) is not scored,
+     * so the mean runs over the predictions made inside documents.
+     *
+     * @param m manager of the per-call arrays
+     * @param model the model
+     * @param batch sequences of at least two valid token ids each
+     * @param options LoRA dropout (applied only while autograd records) and document boundaries
+     * @return a 0-dim float32 array
+     */
+    public static NDArray causalLm(NDManager m, DecoderModel model, int[][] batch, ForwardOptions options) {
+        Rows rows = new Rows(batch, options.documentSeparator());
+        NDArray logits = logits(m, model, rows, options);
         int b = batch.length;
-        int t = 0;
-        for (int[] s : batch) {
-            t = Math.max(t, s.length);
+        int t = rows.length;
+        return crossEntropy(logits, m.create(rows.targets, new Shape(b, t - 1)),
+                m.create(rows.weights, new Shape(b, t - 1)),
+                // a batch with nothing to score (only document starts) gives 0, not 0 / 0
+                m.full(new Shape(), Math.max(rows.scored, 1), DataType.FLOAT32));
+    }
+
+    /**
+     * Runs a (possibly ragged, right-padded) batch as a training or evaluation forward does.
+     *
+     * @param m manager of the per-call arrays
+     * @param model the model
+     * @param batch the sequences
+     * @param options LoRA dropout and document boundaries
+     * @return float32 logits {@code [B,T,V]}, T the longest sequence
+     */
+    static NDArray logits(NDManager m, DecoderModel model, int[][] batch, ForwardOptions options) {
+        return logits(m, model, new Rows(batch, options.documentSeparator()), options);
+    }
+
+    private static NDArray logits(NDManager m, DecoderModel model, Rows rows, ForwardOptions options) {
+        int b = rows.positions.length;
+        boolean[][] keyValid = rows.ragged ? rows.valid : null;
+        ForwardContext ctx = model.context(m, rows.positions, keyValid, null, 0);
+        if (rows.documents != null) {
+            ctx = model.separateDocuments(ctx, m, rows.documents, keyValid);
         }
-        long[] ids = new long[b * t];
-        long[] targets = new long[b * (t - 1)];
-        float[] weights = new float[b * (t - 1)];
-        int[][] positions = new int[b][t];
-        boolean[][] valid = new boolean[b][t];
-        boolean ragged = false;
-        int scored = 0;
-        for (int i = 0; i < b; i++) {
-            int[] s = batch[i];
-            ragged |= s.length != t;
-            for (int j = 0; j < t; j++) {
-                positions[i][j] = j;
-                valid[i][j] = j < s.length;
-                ids[i * t + j] = j < s.length ? s[j] : 0;
-                if (j + 1 < t) {
-                    boolean scoredHere = j + 1 < s.length;
-                    targets[i * (t - 1) + j] = scoredHere ? s[j + 1] : 0;
-                    weights[i * (t - 1) + j] = scoredHere ? 1f : 0f;
-                    scored += scoredHere ? 1 : 0;
+        if (options.loraDropout() > 0 && !ctx.inference) {
+            ctx = ctx.withLoraDropout(new LoraDropout(options.loraDropout(), options.dropoutSeed()));
+        }
+        NDArray ids = m.create(rows.ids, new Shape(b, rows.length));
+        return model.tensorType().float32(model.logits(model.hidden(ids, ctx)));
+    }
+
+    /**
+     * The host-side inputs of a batch. Legend: B rows, T the longest row.
+     * {@code ids [B*T]}, {@code positions/valid/documents [B][T]}, {@code targets/weights [B*(T-1)]}.
+     */
+    private static final class Rows {
+        final int length;
+        final long[] ids;
+        final long[] targets;
+        final float[] weights;
+        final int[][] positions;
+        final boolean[][] valid;
+        final int[][] documents;
+        boolean ragged;
+        int scored;
+
+        Rows(int[][] batch, int separator) {
+            int b = batch.length;
+            int t = 0;
+            for (int[] s : batch) {
+                t = Math.max(t, s.length);
+            }
+            length = t;
+            ids = new long[b * t];
+            targets = new long[b * (t - 1)];
+            weights = new float[b * (t - 1)];
+            positions = new int[b][t];
+            valid = new boolean[b][t];
+            documents = separator >= 0 ? new int[b][t] : null;
+            for (int i = 0; i < b; i++) {
+                int[] s = batch[i];
+                ragged |= s.length != t;
+                int document = 0;
+                int start = 0;
+                for (int j = 0; j < t; j++) {
+                    // a document ends with the separator; the next token starts the next one at position 0
+                    boolean startsDocument = documents != null && j > 0 && j - 1 < s.length && s[j - 1] == separator;
+                    if (startsDocument) {
+                        document++;
+                        start = j;
+                    }
+                    if (documents != null) {
+                        documents[i][j] = document;
+                    }
+                    positions[i][j] = j - start;
+                    valid[i][j] = j < s.length;
+                    ids[i * t + j] = j < s.length ? s[j] : 0;
+                    if (j + 1 < t) {
+                        boolean scoredHere = j + 1 < s.length
+                                && !(documents != null && s[j] == separator);
+                        targets[i * (t - 1) + j] = j + 1 < s.length ? s[j + 1] : 0;
+                        weights[i * (t - 1) + j] = scoredHere ? 1f : 0f;
+                        scored += scoredHere ? 1 : 0;
+                    }
                 }
             }
         }
-        ForwardContext ctx = model.context(m, positions, ragged ? valid : null, null, 0);
-        NDArray logits = model.tensorType().float32(model.logits(model.hidden(m.create(ids, new Shape(b, t)), ctx)));
-        return crossEntropy(logits, m.create(targets, new Shape(b, t - 1)), m.create(weights, new Shape(b, t - 1)),
-                m.full(new Shape(), scored, DataType.FLOAT32));
     }
 
     /**

@@ -44,8 +44,12 @@ final class Projection extends SkeletonBlock {
         boolean oneDnn = kernels.oneDnnLinear(ctx);
         NDArray y = linear(x, weight.getArray(), bias == null ? null : bias.getArray(), oneDnn);
         if (loraA != null) {
-            NDArray low = linear(x, loraA.getArray(), null, oneDnn);
-            y = y.add(linear(low, loraB.getArray(), null, oneDnn).mul(loraScale));
+            // PEFT: lora_B(lora_A(dropout(x))) * scaling, dropout only in training
+            NDArray in = ctx.loraDropout == null || ctx.inference ? x : ctx.loraDropout.apply(x, kernels.type());
+            // the scale multiplies the rank-r activations [..., r] rather than the output [..., out]: the
+            // same product, one elementwise pass over r instead of out values (forward and backward)
+            NDArray low = linear(in, loraA.getArray(), null, oneDnn).mul(loraScale);
+            y = y.add(linear(low, loraB.getArray(), null, oneDnn));
         }
         return y;
     }
