@@ -1,19 +1,19 @@
 package org.llmkit.eval;
 
 import java.io.IOException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.llmkit.data.DataFormatException;
 
 /**
  * The SuperGLUE tasks that are multiple choice (BoolQ, CB, COPA, RTE, WiC, WSC), read from a
- * HuggingFace {@code super_glue} export (see {@link HfExport}): each task folder holds
- * {@code validation.jsonl} (evaluated) and optionally {@code train.jsonl} (the few-shot pool), with
- * the fields and integer labels of the Hub's {@code super_glue} configs. Prompts, choices and metrics
- * are lm-evaluation-harness's.
+ * HuggingFace {@code super_glue} export (see {@link HfExport}): each task folder holds the
+ * {@code validation} split (evaluated) and optionally {@code train} (the few-shot pool) as JSON Lines
+ * ({@code validation.jsonl}) or Parquet as downloaded from the Hub
+ * ({@code validation-00000-of-00001.parquet}, several shards read in order), with the fields and
+ * integer labels of the Hub's {@code super_glue} configs. Prompts, choices and metrics are
+ * lm-evaluation-harness's.
  *
  * <pre>{@code
  * EvalReport r = Evaluator.of(model).task(SuperGlue.cb(Path.of("super_glue/cb"))).run();
@@ -22,7 +22,7 @@ import org.llmkit.data.DataFormatException;
  *
  * <p>A malformed line, a missing field, a label outside the task's set (including the test
  * split's {@code -1}) or an empty split fails with a {@link DataFormatException} naming the file
- * and line.
+ * and line (for Parquet, the row).
  */
 public final class SuperGlue {
     private static final String ANSWER = "{context}\nAnswer:";
@@ -77,12 +77,12 @@ public final class SuperGlue {
             String connector = switch (question) {
                 case "cause" -> "because";
                 case "effect" -> "therefore";
-                default -> throw new DataFormatException(row.file(), row.line(), DataFormatException.MALFORMED,
+                default -> throw row.error(DataFormatException.MALFORMED,
                         "question '" + question + "' is neither 'cause' nor 'effect'");
             };
             String premise = row.text("premise").strip();
             if (premise.isEmpty()) {
-                throw new DataFormatException(row.file(), row.line(), DataFormatException.MALFORMED, "premise is empty");
+                throw row.error(DataFormatException.MALFORMED, "premise is empty");
             }
             return new Example(premise.substring(0, premise.length() - 1) + " " + connector,
                     List.of(lowerFirst(row, "choice1"), lowerFirst(row, "choice2")),
@@ -123,7 +123,7 @@ public final class SuperGlue {
             int start = row.integer("start1");
             int end = row.integer("end1");
             if (start < 0 || end > s1.length() || start >= end) {
-                throw new DataFormatException(row.file(), row.line(), DataFormatException.MALFORMED, "span [" + start
+                throw row.error(DataFormatException.MALFORMED, "span [" + start
                         + ", " + end + ") does not lie inside sentence1 (" + s1.length() + " characters)");
             }
             return new Example("Sentence 1: " + s1 + "\nSentence 2: " + row.text("sentence2")
@@ -151,12 +151,12 @@ public final class SuperGlue {
             int index = row.integer("span2_index");
             String[] words = text.trim().split("\\s+");
             if (index < 0 || index >= words.length) {
-                throw new DataFormatException(row.file(), row.line(), DataFormatException.MALFORMED, "span2_index "
+                throw row.error(DataFormatException.MALFORMED, "span2_index "
                         + index + " is outside the text's " + words.length + " words");
             }
             String before = String.join(" ", java.util.Arrays.asList(words).subList(0, index));
             if (!words[index].startsWith(pronoun.split("\\s+")[0])) {
-                throw new DataFormatException(row.file(), row.line(), DataFormatException.MALFORMED, "word "
+                throw row.error(DataFormatException.MALFORMED, "word "
                         + index + " of text is '" + words[index] + "', not span2_text '" + pronoun + "'");
             }
             int after = Math.min(text.length(), before.length() + pronoun.length() + 1);
@@ -174,27 +174,21 @@ public final class SuperGlue {
     private static String lowerFirst(HfExport.Row row, String field) throws DataFormatException {
         String s = row.text(field);
         if (s.isEmpty()) {
-            throw new DataFormatException(row.file(), row.line(), DataFormatException.MALFORMED, field + " is empty");
+            throw row.error(DataFormatException.MALFORMED, field + " is empty");
         }
         return Character.toLowerCase(s.charAt(0)) + s.substring(1);
     }
 
-    private static List<Example> examples(Path file, RowReader reader) throws IOException {
+    private static List<Example> examples(Path dataDir, String split, RowReader reader) throws IOException {
         List<Example> out = new ArrayList<>();
-        for (HfExport.Row row : HfExport.read(file)) {
+        for (HfExport.Row row : HfExport.readSplit(dataDir, split)) {
             out.add(reader.read(row));
         }
         return out;
     }
 
     private static MultipleChoiceTask task(String name, Path dataDir, RowReader reader) throws IOException {
-        Optional<Path> validation = HfExport.find(dataDir, "validation");
-        if (validation.isEmpty()) {
-            throw new NoSuchFileException(dataDir.resolve("validation.jsonl").toString(), null,
-                    "SuperGLUE split not found; expected a HuggingFace export (validation.jsonl)");
-        }
-        MultipleChoiceTask task = MultipleChoiceTask.of(name, examples(validation.get(), reader)).template(ANSWER);
-        Optional<Path> train = HfExport.find(dataDir, "train");
-        return train.isPresent() ? task.fewShotPool(examples(train.get(), reader)) : task;
+        MultipleChoiceTask task = MultipleChoiceTask.of(name, examples(dataDir, "validation", reader)).template(ANSWER);
+        return HfExport.files(dataDir, "train").isEmpty() ? task : task.fewShotPool(examples(dataDir, "train", reader));
     }
 }

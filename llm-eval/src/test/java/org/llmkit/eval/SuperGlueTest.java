@@ -99,7 +99,7 @@ class SuperGlueTest {
     }
 
     @Test
-    void malformedLinesBadLabelsEmptySplitsAndParquetFailClearly(@TempDir Path tmp) throws Exception {
+    void malformedLinesBadLabelsEmptySplitsAndNonParquetFilesFailClearly(@TempDir Path tmp) throws Exception {
         Path broken = split(tmp.resolve("a"), "validation.jsonl",
                 "{\"premise\": \"p\", \"hypothesis\": \"h\", \"label\": 0}", "{\"premise\": \"p\", \"hyp");
         assertThatThrownBy(() -> SuperGlue.cb(broken)).isInstanceOf(DataFormatException.class)
@@ -121,8 +121,8 @@ class SuperGlueTest {
         assertThatThrownBy(() -> SuperGlue.boolq(empty)).isInstanceOf(DataFormatException.class)
                 .hasMessageContaining("holds no records; the split is empty");
         Path parquet = split(tmp.resolve("g"), "validation-00000-of-00001.parquet", "PAR1");
-        assertThatThrownBy(() -> SuperGlue.boolq(parquet)).isInstanceOf(UnsupportedOperationException.class)
-                .hasMessageContaining("Parquet").hasMessageContaining("JSON Lines");
+        assertThatThrownBy(() -> SuperGlue.boolq(parquet)).isInstanceOf(DataFormatException.class)
+                .hasMessageContaining("validation-00000-of-00001.parquet: not a readable Parquet file");
         assertThatThrownBy(() -> SuperGlue.boolq(tmp.resolve("none"))).isInstanceOf(java.nio.file.NoSuchFileException.class)
                 .hasMessageContaining("validation.jsonl");
     }
