@@ -34,8 +34,8 @@ import java.util.function.Supplier;
  * rules, toxicity, user filters and maps, tokenization) is spread over {@link #threads(int)}
  * threads, while dedup state is updated in source order, so results do not depend on the thread
  * count. Memory is a few batches plus dedup state: about 32-64 bytes per kept document for
- * {@link #dedup()} and about 460 bytes for {@link #nearDedup(double)} with 128 permutations (see
- * {@link NearDedup}). Progress lines (documents/s) are logged through SLF4J every
+ * {@link #dedup()} and about 480 bytes per document reaching {@link #nearDedup(double)} with 128
+ * permutations (see {@link NearDedup}, which also explains why near dedup reads the source twice). Progress lines (documents/s) are logged through SLF4J every
  * {@link #progressEvery(Duration)}.
  *
  * <p><b>Nothing is lost silently.</b> Each stage counts documents in, out and dropped by reason in
@@ -122,10 +122,11 @@ public final class Pipeline {
     }
 
     /**
-     * Adds near-duplicate removal with the default MinHash-LSH settings for a threshold.
+     * Adds near-duplicate removal with the default MinHash-LSH settings for a threshold: each
+     * cluster of near-duplicates keeps its earliest document (see {@link NearDedup}).
      *
-     * @param threshold Jaccard similarity of 5-word shingle sets at or above which a later document
-     *     is dropped as {@code near_duplicate}, in (0, 1]
+     * @param threshold Jaccard similarity of 5-word shingle sets at or above which two documents
+     *     are linked into one cluster, in (0, 1]
      * @return the new pipeline
      */
     public Pipeline nearDedup(double threshold) {
@@ -133,7 +134,15 @@ public final class Pipeline {
     }
 
     /**
-     * Adds near-duplicate removal.
+     * Adds near-duplicate removal: each cluster of near-duplicates (a connected component of linked
+     * documents, see {@link NearDedup}) keeps its earliest document; the others are dropped as
+     * {@code near_duplicate}.
+     *
+     * <p>Clusters are only known after the last document, so a run reads the source once more per
+     * near-dedup stage: a planning pass through the stages up to this one (they must be
+     * deterministic, as the built-in ones are), then the pass that produces the output. The earlier
+     * stages' work is done twice; put cheap stages ({@link #normalize()}, {@link #dedup()}) before
+     * near dedup and expensive ones (language, toxicity) after it.
      *
      * @param settings the MinHash-LSH settings
      * @return the new pipeline
@@ -533,6 +542,21 @@ public final class Pipeline {
             @Override
             public void start() {
                 stage.start();
+            }
+
+            @Override
+            public boolean plans() {
+                return stage.plans();
+            }
+
+            @Override
+            public void beginPlanning() {
+                stage.beginPlanning();
+            }
+
+            @Override
+            public void endPlanning() {
+                stage.endPlanning();
             }
         };
     }
