@@ -30,6 +30,11 @@ final class LshIndex {
 
     /** Band keys of a signature, one per band. */
     int[] bandKeys(int[] signature) {
+        return bandKeys(signature, bands, rows);
+    }
+
+    /** Band keys of a signature: band {@code b}'s key hashes b and its {@code rows} MinHash values. */
+    static int[] bandKeys(int[] signature, int bands, int rows) {
         int[] keys = new int[bands];
         for (int band = 0; band < bands; band++) {
             long h = 0x9e3779b97f4a7c15L * (band + 1);

@@ -8,7 +8,9 @@ import java.util.SplittableRandom;
  * (FNV-1a over its words, then a 64-bit finaliser); permutation {@code i} maps it to the upper 32
  * bits of {@code a[i] * h + b[i]} (multiply-shift hashing, {@code a[i]} odd). Thread-safe.
  */
-final class MinHasher {
+final class MinHasher implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     private final int permutations;
     private final int shingleSize;

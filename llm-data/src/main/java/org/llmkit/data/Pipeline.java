@@ -62,7 +62,8 @@ public final class Pipeline {
     private final Tokenization tokenization;
     private final Settings settings;
 
-    private record StageSpec(String name, Supplier<Stage> factory) {
+    private record StageSpec(String name, Supplier<Stage> factory, PipelinePlan.Kind kind, NearDedup nearDedup,
+                             Object resource) {
     }
 
     private record Tokenization(Tokenizer tokenizer, boolean addSpecialTokens, int stagesBefore, int packLength,
@@ -93,8 +94,12 @@ public final class Pipeline {
     }
 
     private Pipeline with(String name, Supplier<Stage> factory) {
+        return with(new StageSpec(name, factory, PipelinePlan.Kind.DOCUMENT, null, null));
+    }
+
+    private Pipeline with(StageSpec spec) {
         List<StageSpec> list = new ArrayList<>(stages);
-        list.add(new StageSpec(name, factory));
+        list.add(spec);
         return new Pipeline(source, list, tokenization, settings);
     }
 
@@ -118,7 +123,7 @@ public final class Pipeline {
      * @return the new pipeline
      */
     public Pipeline dedup() {
-        return with("dedup", ExactDedupStage::new);
+        return with(new StageSpec("dedup", ExactDedupStage::new, PipelinePlan.Kind.EXACT_DEDUP, null, null));
     }
 
     /**
@@ -149,7 +154,8 @@ public final class Pipeline {
      */
     public Pipeline nearDedup(NearDedup settings) {
         Objects.requireNonNull(settings, "settings must not be null");
-        return with("near_dedup", () -> new NearDedupStage(settings));
+        return with(new StageSpec("near_dedup", () -> new NearDedupStage(settings), PipelinePlan.Kind.NEAR_DEDUP, settings,
+                null));
     }
 
     /**
@@ -197,7 +203,8 @@ public final class Pipeline {
         if (!(threshold >= 0 && threshold <= 1)) {
             throw new IllegalArgumentException("toxicity threshold must be in [0, 1], was " + threshold);
         }
-        return with("toxicity", () -> new ToxicityStage(scorer, threshold));
+        return with(new StageSpec("toxicity", () -> new ToxicityStage(scorer, threshold), PipelinePlan.Kind.DOCUMENT, null,
+                scorer));
     }
 
     /**
@@ -460,6 +467,43 @@ public final class Pipeline {
         PipelineReport report = execute(sink);
         report.writeTo(folder);
         return report;
+    }
+
+    /**
+     * Returns the definition of this pipeline for execution backends other than the in-process one
+     * (llm-spark); users do not need it. The settings are checked as {@link #writeTo(Path)} checks them.
+     *
+     * @return the plan
+     * @throws IllegalStateException when the settings do not fit together (named in the message)
+     */
+    public PipelinePlan plan() {
+        validate();
+        if (tokenization != null && tokenization.packLength() == 0) {
+            throw new IllegalStateException("token shards hold fixed-length sequences: add pack(sequenceLength) "
+                    + "after tokenize(tokenizer)");
+        }
+        List<PipelinePlan.Step> steps = new ArrayList<>();
+        List<Supplier<Stage>> factories = new ArrayList<>();
+        List<Object> resources = new ArrayList<>();
+        Map<String, Integer> names = new HashMap<>();
+        for (StageSpec spec : stages) {
+            int n = names.merge(spec.name(), 1, Integer::sum);
+            String name = n == 1 ? spec.name() : spec.name() + "_" + n;
+            steps.add(new PipelinePlan.Step(name, spec.kind(), spec.nearDedup()));
+            factories.add(n == 1 ? spec.factory() : () -> renamed(spec.factory().get(), name));
+            if (spec.resource() != null) {
+                resources.add(spec.resource());
+            }
+        }
+        if (tokenization != null) {
+            steps.add(new PipelinePlan.Step("tokenize", PipelinePlan.Kind.TOKENIZE, null));
+            resources.add(tokenization.tokenizer());
+        }
+        return new PipelinePlan(source, steps, factories, tokenization == null ? null : tokenization.tokenizer(),
+                tokenization != null && tokenization.addSpecialTokens(), tokenization == null ? 0 : tokenization.packLength(),
+                tokenization == null ? -1 : separator(), settings.skipMalformed(), settings.batchSize(),
+                settings.trainFraction() < 1 ? new Sinks.Splitter(settings.trainFraction(), settings.splitSeed()) : null,
+                settings.shardBytes(), resources);
     }
 
     private int separator() {
