@@ -132,6 +132,34 @@ public final class PipelinePlan {
     }
 
     /**
+     * Returns the split rule, which can be sent to remote workers.
+     *
+     * @return the rule; every document goes to training without a split
+     */
+    public Split split() {
+        return splitter == null ? new Split(1, 0) : new Split(splitter.trainFraction(), splitter.seed());
+    }
+
+    /**
+     * The train/validation split: a document goes by a hash of its ordinal.
+     *
+     * @param trainFraction share of documents for training, in (0, 1]
+     * @param seed the assignment seed
+     */
+    public record Split(double trainFraction, long seed) implements java.io.Serializable {
+
+        /**
+         * Tells where a document goes.
+         *
+         * @param ordinal the document's ordinal
+         * @return true for training
+         */
+        public boolean isTrain(long ordinal) {
+            return trainFraction >= 1 || new Sinks.Splitter(trainFraction, seed).isTrain(ordinal);
+        }
+    }
+
+    /**
      * Tells where a document goes when the output is split.
      *
      * @param ordinal the document's ordinal
