@@ -268,7 +268,7 @@ public final class PipelinePlan {
         Step s = steps.get(step);
         java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
         switch (s.kind()) {
-            case EXACT_DEDUP -> details.put("distinct_texts", documents);
+            case EXACT_DEDUP -> details.put("distinct_texts", Math.toIntExact(documents)); // as in-process: an int
             case NEAR_DEDUP -> {
                 NearDedup n = s.nearDedup();
                 details.put("threshold", n.threshold());

@@ -1,6 +1,9 @@
 package org.llmkit.data.spark;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
 import java.io.ObjectInputStream;
@@ -20,6 +23,15 @@ final class HadoopConf implements Serializable {
 
     Configuration get() {
         return conf;
+    }
+
+    /**
+     * The file system of a path; for {@code file:} paths the raw local one, which writes no
+     * {@code .crc} side files (they would sit among the shards and parts).
+     */
+    static FileSystem fileSystem(Path path, Configuration conf) throws IOException {
+        FileSystem fs = path.getFileSystem(conf);
+        return fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
     }
 
     private void writeObject(ObjectOutputStream out) throws IOException {

@@ -78,7 +78,7 @@ final class OutputWriter {
         String attempt = String.format("%05d-%d-%d", p, context == null ? 0 : context.attemptNumber(),
                 context == null ? 0 : context.taskAttemptId());
         Path dir = new Path(new Path(new Path(s.out(), TEMPORARY), s.run()), attempt);
-        FileSystem fs = dir.getFileSystem(s.conf().get());
+        FileSystem fs = HadoopConf.fileSystem(dir, s.conf().get());
         int n = s.streams().size();
         OutputStream[] outs = new OutputStream[n];
         Path[] paths = new Path[n];

@@ -155,7 +155,7 @@ public final class SparkPipeline {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         HadoopConf conf = new HadoopConf(jsc.hadoopConfiguration());
         Path out = new Path(outputFolder);
-        FileSystem fs = out.getFileSystem(conf.get());
+        FileSystem fs = HadoopConf.fileSystem(out, conf.get());
         out = fs.makeQualified(out);
         fs.mkdirs(out);
         String run = UUID.randomUUID().toString();

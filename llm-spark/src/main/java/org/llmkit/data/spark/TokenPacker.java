@@ -81,7 +81,7 @@ final class TokenPacker {
                     return out.iterator();
                 }).collect();
         Path outDir = new Path(s.out());
-        FileSystem fs = outDir.getFileSystem(s.conf().get());
+        FileSystem fs = HadoopConf.fileSystem(outDir, s.conf().get());
         Map<String, Map<String, Object>> report = new LinkedHashMap<>();
         for (int st = 0; st < raws.size(); st++) {
             Raw raw = raws.get(st);
@@ -146,7 +146,7 @@ final class TokenPacker {
         TaskContext context = TaskContext.get();
         Path dir = new Path(new Path(new Path(s.out(), OutputWriter.TEMPORARY), s.run()), String.format("pack-%05d-%d-%d",
                 p, context == null ? 0 : context.attemptNumber(), context == null ? 0 : context.taskAttemptId()));
-        FileSystem fs = dir.getFileSystem(s.conf().get());
+        FileSystem fs = HadoopConf.fileSystem(dir, s.conf().get());
         long sequenceBytes = length * s.bytesPerToken();
         long shardLimit = Math.max(1, s.shardBytes() / sequenceBytes) * sequenceBytes;
         byte[] buffer = new byte[1 << 16];
