@@ -45,16 +45,13 @@ final class ConnectedComponents {
         return e._1() > e._2() ? e : new Tuple2<>(e._2(), e._1());
     }
 
-    /** Every edge (child, centre) with each child having one centre and no centre being a child. */
+    /** Every edge (child, centre) with each child having one centre and no centre being a child: one shuffle. */
     private static boolean isStarForest(JavaPairRDD<Long, Long> edges) {
-        long count = edges.count();
-        if (count == 0) {
-            return true;
-        }
-        if (edges.keys().distinct().count() != count) {
-            return false;
-        }
-        return edges.keys().distinct().intersection(edges.values().distinct()).isEmpty();
+        // per node: 1 per edge it is the child of, 1_000_000 if it is some edge's centre
+        return edges.flatMapToPair(e -> List.of(new Tuple2<>(e._1(), 1L), new Tuple2<>(e._2(), 1_000_000L)).iterator())
+                .reduceByKey((a, b) -> a % 1_000_000 + b % 1_000_000 + Math.max(a / 1_000_000, b / 1_000_000) * 1_000_000)
+                .filter(node -> node._2() % 1_000_000 > 1 || node._2() % 1_000_000 == 1 && node._2() >= 1_000_000)
+                .isEmpty();
     }
 
     /** Links every larger neighbour of a node to the smallest node of its closed neighbourhood. */
@@ -74,8 +71,7 @@ final class ConnectedComponents {
                         }
                     }
                     return out.iterator();
-                })
-                .distinct();
+                });
     }
 
     /** Links a node and its smaller neighbours to the smallest of them. */
