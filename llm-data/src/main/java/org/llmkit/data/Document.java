@@ -17,8 +17,11 @@ public final class Document implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
+    /** The identifier. */
     private final String id;
+    /** The text. */
     private final String text;
+    /** The other fields of the source record, unmodifiable, in source order. */
     private final Map<String, Object> metadata;
 
     private Document(String id, String text, Map<String, Object> metadata) {

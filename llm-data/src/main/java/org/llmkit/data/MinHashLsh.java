@@ -23,11 +23,28 @@ public final class MinHashLsh implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    private final NearDedup settings;
+    /** The settings' values (a record is not serialized here: {@link NearDedup} is not Serializable). */
+    private final double threshold;
+    /** See {@link NearDedup#permutations()}. */
+    private final int permutations;
+    /** See {@link NearDedup#shingleSize()}. */
+    private final int shingleSize;
+    /** See {@link NearDedup#bands()}. */
+    private final int bands;
+    /** See {@link NearDedup#rows()}. */
+    private final int rows;
+    /** See {@link NearDedup#seed()}. */
+    private final long seed;
+    /** The MinHash functions. */
     private final MinHasher hasher;
 
     private MinHashLsh(NearDedup settings) {
-        this.settings = settings;
+        this.threshold = settings.threshold();
+        this.permutations = settings.permutations();
+        this.shingleSize = settings.shingleSize();
+        this.bands = settings.bands();
+        this.rows = settings.rows();
+        this.seed = settings.seed();
         this.hasher = new MinHasher(settings);
     }
 
@@ -47,7 +64,7 @@ public final class MinHashLsh implements Serializable {
      * @return the settings
      */
     public NearDedup settings() {
-        return settings;
+        return new NearDedup(threshold, permutations, shingleSize, bands, rows, seed);
     }
 
     /**
@@ -67,7 +84,7 @@ public final class MinHashLsh implements Serializable {
      * @return one 32-bit key per band; two documents are candidates when they share any key
      */
     public int[] bandKeys(int[] signature) {
-        return LshIndex.bandKeys(signature, settings.bands(), settings.rows());
+        return LshIndex.bandKeys(signature, bands, rows);
     }
 
     /**
@@ -93,9 +110,9 @@ public final class MinHashLsh implements Serializable {
      * @throws IllegalArgumentException when the lengths differ from the number of permutations
      */
     public double similarity(byte[] a, byte[] b) {
-        if (a.length != settings.permutations() || b.length != settings.permutations()) {
+        if (a.length != permutations || b.length != permutations) {
             throw new IllegalArgumentException("signatures have " + a.length + " and " + b.length
-                    + " bytes, expected " + settings.permutations() + " (the number of permutations)");
+                    + " bytes, expected " + permutations + " (the number of permutations)");
         }
         int equal = 0;
         for (int i = 0; i < a.length; i++) {
@@ -114,6 +131,6 @@ public final class MinHashLsh implements Serializable {
      * @return true when linked
      */
     public boolean linked(byte[] a, byte[] b) {
-        return similarity(a, b) >= settings.threshold();
+        return similarity(a, b) >= threshold;
     }
 }

@@ -12,9 +12,13 @@ final class MinHasher implements java.io.Serializable {
 
     private static final long serialVersionUID = 1L;
 
+    /** Number of MinHash functions. */
     private final int permutations;
+    /** Words per shingle. */
     private final int shingleSize;
+    /** Odd multipliers, one per permutation. */
     private final long[] a;
+    /** Offsets, one per permutation. */
     private final long[] b;
 
     MinHasher(NearDedup settings) {

@@ -38,8 +38,7 @@ package org.llmkit.data;
  * @param rows MinHash values per band; {@code bands × rows ≤ permutations}
  * @param seed seed of the hash functions
  */
-public record NearDedup(double threshold, int permutations, int shingleSize, int bands, int rows, long seed)
-        implements java.io.Serializable {
+public record NearDedup(double threshold, int permutations, int shingleSize, int bands, int rows, long seed) {
 
     /** Weight of false candidates when bands and rows are derived from the threshold. */
     static final double FALSE_CANDIDATE_WEIGHT = 0.1;

@@ -140,13 +140,20 @@ public final class PipelinePlan {
         return splitter == null ? new Split(1, 0) : new Split(splitter.trainFraction(), splitter.seed());
     }
 
-    /**
-     * The train/validation split: a document goes by a hash of its ordinal.
-     *
-     * @param trainFraction share of documents for training, in (0, 1]
-     * @param seed the assignment seed
-     */
-    public record Split(double trainFraction, long seed) implements java.io.Serializable {
+    /** The train/validation split: a document goes by a hash of its ordinal. Immutable, serializable. */
+    public static final class Split implements java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
+
+        /** Share of documents for training, in (0, 1]. */
+        private final double trainFraction;
+        /** The assignment seed. */
+        private final long seed;
+
+        Split(double trainFraction, long seed) {
+            this.trainFraction = trainFraction;
+            this.seed = seed;
+        }
 
         /**
          * Tells where a document goes.
