@@ -8,11 +8,14 @@ final class Batch {
 
     final Document[] docs;
     final String[] dropReason;
+    /** Position in the stream of documents read (malformed records not counted) of {@code docs[0]}. */
+    final long firstOrdinal;
     int[][] tokens;
 
-    Batch(Document[] docs) {
+    Batch(Document[] docs, long firstOrdinal) {
         this.docs = docs;
         this.dropReason = new String[docs.length];
+        this.firstOrdinal = firstOrdinal;
     }
 
     int size() {

@@ -26,6 +26,8 @@ public class DataFormatException extends IOException {
     private final long line;
     /** The drop reason. */
     private final String reason;
+    /** What is wrong, without the location. */
+    private final String detail;
 
     /**
      * Creates the exception.
@@ -40,6 +42,7 @@ public class DataFormatException extends IOException {
         this.file = file;
         this.line = line;
         this.reason = reason;
+        this.detail = detail;
     }
 
     private static String location(Path file, long line) {
@@ -71,5 +74,14 @@ public class DataFormatException extends IOException {
      */
     public String reason() {
         return reason;
+    }
+
+    /**
+     * Returns what is wrong, without the file and line.
+     *
+     * @return the detail given to the constructor
+     */
+    public String detail() {
+        return detail;
     }
 }

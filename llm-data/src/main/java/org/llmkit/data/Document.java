@@ -1,5 +1,6 @@
 package org.llmkit.data;
 
+import java.io.Serializable;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -8,13 +9,19 @@ import java.util.Objects;
 /**
  * One document of a corpus: an identifier, its text and the other fields of its source record.
  *
- * <p>Immutable. The metadata map keeps the source's field order; its values are what Jackson makes
+ * <p>Immutable and serializable (for distributed backends such as llm-spark; metadata values must
+ * then be serializable, as Jackson's and CSV values are). The metadata map keeps the source's field order; its values are what Jackson makes
  * of JSON values (String, Number, Boolean, List, Map, or null) or strings for CSV columns.
  */
-public final class Document {
+public final class Document implements Serializable {
 
+    private static final long serialVersionUID = 1L;
+
+    /** The identifier. */
     private final String id;
+    /** The text. */
     private final String text;
+    /** The other fields of the source record, unmodifiable, in source order. */
     private final Map<String, Object> metadata;
 
     private Document(String id, String text, Map<String, Object> metadata) {

@@ -35,14 +35,9 @@ final class ExactDedupStage implements Stage {
         long[] hashes = new long[2 * batch.size()];
         workers.forEach(batch.size(), i -> {
             if (batch.alive(i)) {
-                HashCode code = HASH.hashString(TextNormalizer.normalize(batch.docs[i].text()), StandardCharsets.UTF_8);
-                byte[] bytes = code.asBytes();
-                hashes[2 * i] = code.asLong();
-                long low = 0;
-                for (int b = 8; b < 16; b++) {
-                    low = (low << 8) | (bytes[b] & 0xff);
-                }
-                hashes[2 * i + 1] = low;
+                long[] key = key(batch.docs[i].text());
+                hashes[2 * i] = key[0];
+                hashes[2 * i + 1] = key[1];
             }
         });
         for (int i = 0; i < batch.size(); i++) {
@@ -50,6 +45,17 @@ final class ExactDedupStage implements Stage {
                 batch.dropReason[i] = DUPLICATE;
             }
         }
+    }
+
+    /** The 128-bit MurmurHash3 of a text's normalized form, as two longs (high, low). */
+    static long[] key(String text) {
+        HashCode code = HASH.hashString(TextNormalizer.normalize(text), StandardCharsets.UTF_8);
+        byte[] bytes = code.asBytes();
+        long low = 0;
+        for (int b = 8; b < 16; b++) {
+            low = (low << 8) | (bytes[b] & 0xff);
+        }
+        return new long[] {code.asLong(), low};
     }
 
     @Override

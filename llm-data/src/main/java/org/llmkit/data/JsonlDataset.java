@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.ObjectReader;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +25,7 @@ import java.util.Objects;
  * a string, one with reason {@link DataFormatException#MISSING_FIELD}. Both name the file and line.
  * Immutable: {@link #textField(String)} and {@link #idField(String)} return new datasets.
  */
-public final class JsonlDataset implements Dataset {
+public final class JsonlDataset implements FileDataset {
 
     static final String DEFAULT_TEXT_FIELD = "text";
     static final String DEFAULT_ID_FIELD = "id";
@@ -75,8 +75,22 @@ public final class JsonlDataset implements Dataset {
 
     @Override
     public DocumentStream open() throws IOException {
-        List<Path> files = SourceFiles.expand(paths, false);
-        return new Stream(files.iterator());
+        return SourceFiles.concat(files(), format());
+    }
+
+    @Override
+    public List<FileDataset.SourceFile> files() throws IOException {
+        return SourceFiles.sourceFiles(paths, false);
+    }
+
+    @Override
+    public FileDataset.FileFormat format() {
+        return new Format(textField, idField);
+    }
+
+    @Override
+    public boolean recursive() {
+        return false;
     }
 
     @Override
@@ -84,29 +98,36 @@ public final class JsonlDataset implements Dataset {
         return "jsonl" + paths + " text field \"" + textField + "\"";
     }
 
-    private final class Stream implements DocumentStream {
-        private final Iterator<Path> files;
-        private Path file;
+    /** One JSON Lines file: the text and id fields. */
+    private record Format(String textField, String idField) implements FileDataset.FileFormat {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public DocumentStream read(Path file, String fileId, InputStream raw) throws IOException {
+            return new FileStream(file, fileId, SourceFiles.reader(raw), textField, idField);
+        }
+    }
+
+    private static final class FileStream implements DocumentStream {
+        private final Path file;
+        private final String fileId;
+        private final String textField;
+        private final String idField;
         private BufferedReader reader;
         private long line;
-        private long recordsInFile;
+        private long records;
 
-        Stream(Iterator<Path> files) {
-            this.files = files;
+        FileStream(Path file, String fileId, BufferedReader reader, String textField, String idField) {
+            this.file = file;
+            this.fileId = fileId;
+            this.reader = reader;
+            this.textField = textField;
+            this.idField = idField;
         }
 
         @Override
         public Document next() throws IOException {
-            while (true) {
-                if (reader == null) {
-                    if (!files.hasNext()) {
-                        return null;
-                    }
-                    file = files.next();
-                    reader = SourceFiles.openReader(file);
-                    line = 0;
-                    recordsInFile = 0;
-                }
+            while (reader != null) {
                 String text;
                 try {
                     text = reader.readLine();
@@ -114,23 +135,22 @@ public final class JsonlDataset implements Dataset {
                     throw SourceFiles.readFailure(file, line + 1, e);
                 }
                 if (text == null) {
-                    reader.close();
-                    reader = null;
-                    if (recordsInFile == 0) {
+                    close();
+                    if (records == 0) {
                         throw new DataFormatException(file, 0, DataFormatException.MALFORMED,
                                 "file holds no JSON records (only blank lines)");
                     }
-                    continue;
+                    return null;
                 }
                 line++;
                 if (text.isBlank()) {
                     continue;
                 }
-                recordsInFile++;
+                records++;
                 return parse(text);
             }
+            return null;
         }
-
         private Document parse(String text) throws DataFormatException {
             Map<String, Object> fields;
             try {
@@ -156,7 +176,7 @@ public final class JsonlDataset implements Dataset {
                                 + "; expected a JSON string");
             }
             Object id = fields.remove(idField);
-            String docId = id == null ? file.getFileName() + ":" + line : id.toString();
+            String docId = id == null ? fileId + ":" + line : id.toString();
             return Document.of(docId, string, fields);
         }
 

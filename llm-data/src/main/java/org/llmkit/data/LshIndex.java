@@ -30,6 +30,11 @@ final class LshIndex {
 
     /** Band keys of a signature, one per band. */
     int[] bandKeys(int[] signature) {
+        return bandKeys(signature, bands, rows);
+    }
+
+    /** Band keys of a signature: band {@code b}'s key hashes b and its {@code rows} MinHash values. */
+    static int[] bandKeys(int[] signature, int bands, int rows) {
         int[] keys = new int[bands];
         for (int band = 0; band < bands; band++) {
             long h = 0x9e3779b97f4a7c15L * (band + 1);
@@ -41,32 +46,30 @@ final class LshIndex {
         return keys;
     }
 
+    /** Receives the stored documents that share a band key with a signature. */
+    interface CandidateVisitor {
+        /** Returns false to stop the visit. */
+        boolean visit(int document);
+    }
+
     /**
-     * Returns the highest estimated similarity to a stored document sharing a band, or -1 when no
-     * stored document shares a band.
+     * Visits every stored document sharing a band key with {@code keys}, once per shared key (a
+     * document sharing several keys is visited several times), in table order.
      */
-    double bestSimilarity(int[] signature, int[] keys, double stopAt) {
-        double best = -1;
+    void forEachCandidate(int[] keys, CandidateVisitor visitor) {
         int mask = table.length - 1;
         for (int key : keys) {
             int slot = slotOf(key, mask);
             for (long entry = table[slot]; entry != 0; entry = table[slot = (slot + 1) & mask]) {
-                if ((int) (entry >>> 32) == key) {
-                    double similarity = estimate(signature, (int) entry - 1);
-                    if (similarity > best) {
-                        best = similarity;
-                        if (best >= stopAt) {
-                            return best;
-                        }
-                    }
+                if ((int) (entry >>> 32) == key && !visitor.visit((int) entry - 1)) {
+                    return;
                 }
             }
         }
-        return best;
     }
 
-    /** Stores a document's signature and band keys. */
-    void add(int[] signature, int[] keys) {
+    /** Stores a document's signature and band keys; returns its number (0, 1, 2, ... in order of addition). */
+    int add(int[] signature, int[] keys) {
         int doc = documents++;
         if ((long) documents * permutations > signatures.length) {
             long wanted = Math.max((long) signatures.length * 2, (long) documents * permutations);
@@ -87,9 +90,11 @@ final class LshIndex {
             put(table, ((long) key << 32) | ((doc + 1) & 0xffffffffL));
             entries++;
         }
+        return doc;
     }
 
-    private double estimate(int[] signature, int doc) {
+    /** The estimated similarity of a signature to a stored document. */
+    double estimate(int[] signature, int doc) {
         int base = doc * permutations;
         int equal = 0;
         for (int i = 0; i < permutations; i++) {
@@ -97,8 +102,15 @@ final class LshIndex {
                 equal++;
             }
         }
-        // b-bit MinHash (Li & König): P(low 8 bits agree) = J + (1 - J) / 256
-        double agreement = (double) equal / permutations;
+        return similarity(equal, permutations);
+    }
+
+    /**
+     * The Jaccard similarity estimated from the number of agreeing low bytes of two signatures.
+     * b-bit MinHash (Li &amp; König): P(low 8 bits agree) = J + (1 - J) / 256.
+     */
+    static double similarity(int equalBytes, int permutations) {
+        double agreement = (double) equalBytes / permutations;
         return (agreement - 1.0 / 256) / (1 - 1.0 / 256);
     }
 

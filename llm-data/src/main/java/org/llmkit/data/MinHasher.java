@@ -8,11 +8,17 @@ import java.util.SplittableRandom;
  * (FNV-1a over its words, then a 64-bit finaliser); permutation {@code i} maps it to the upper 32
  * bits of {@code a[i] * h + b[i]} (multiply-shift hashing, {@code a[i]} odd). Thread-safe.
  */
-final class MinHasher {
+final class MinHasher implements java.io.Serializable {
 
+    private static final long serialVersionUID = 1L;
+
+    /** Number of MinHash functions. */
     private final int permutations;
+    /** Words per shingle. */
     private final int shingleSize;
+    /** Odd multipliers, one per permutation. */
     private final long[] a;
+    /** Offsets, one per permutation. */
     private final long[] b;
 
     MinHasher(NearDedup settings) {

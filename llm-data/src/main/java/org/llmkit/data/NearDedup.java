@@ -6,17 +6,26 @@ package org.llmkit.data;
  * <p>A document's <em>shingles</em> are the sets of {@link #shingleSize()} consecutive words of its
  * lower-cased text (words: maximal runs of letters and digits); a document with fewer words has
  * its whole word sequence as one shingle, one without words is never a near-duplicate. Two
- * documents' similarity is the Jaccard similarity of their shingle sets. A document is dropped as
- * {@code near_duplicate} when an earlier kept document shares at least one LSH band with it
- * ({@link #bands()} bands of {@link #rows()} MinHash values) and their estimated similarity,
- * from the low 8 bits of all {@link #permutations()} MinHash values (b-bit MinHash, corrected
- * for chance agreement), is at least {@link #threshold()}.
+ * documents' similarity is the Jaccard similarity of their shingle sets.
+ *
+ * <p><b>Clusters.</b> Two documents are <em>linked</em> when they share at least one LSH band key
+ * ({@link #bands()} bands of {@link #rows()} MinHash values, each band hashed to a 32-bit key) and
+ * their estimated similarity, from the low 8 bits of all {@link #permutations()} MinHash values
+ * (b-bit MinHash, corrected for chance agreement), is at least {@link #threshold()}. A
+ * <em>cluster</em> is a connected component of the links; each cluster keeps its earliest document
+ * (the first in source order) and the others are dropped as {@code near_duplicate}. So a chain
+ * A~B~C of which A and C are not linked directly still keeps A alone, and the kept set does not
+ * depend on how the corpus is split or processed: the in-process {@link Pipeline} and
+ * distributed backends (llm-spark) keep the same documents. Since a cluster is only known once
+ * every document has been seen, a pipeline with near dedup reads its source twice (see
+ * {@link Pipeline#nearDedup(NearDedup)}).
  *
  * <p>By default bands and rows minimise 0.1 × (false-candidate area below the threshold) + 0.9 ×
  * (missed-candidate area above it), since candidates are verified: for threshold 0.8 and 128
- * permutations that is 14 bands of 9 rows. Memory per kept document: {@code permutations} bytes of
- * signature plus one 8-byte table entry per band at load ≤ 0.5 (16-32 bytes), so about 128 + 14 ×
- * 24 ≈ 460 bytes with the defaults.
+ * permutations that is 14 bands of 9 rows. Memory per document that reaches the stage:
+ * {@code permutations} bytes of signature plus one 8-byte table entry per band at load ≤ 0.5
+ * (16-32 bytes) and 12 bytes of cluster bookkeeping, so about 128 + 14 × 24 + 12 ≈ 480 bytes with
+ * the defaults.
  *
  * <pre>{@code
  * NearDedup.builder().threshold(0.8).permutations(128).shingleSize(5).build()

@@ -34,8 +34,8 @@ import java.util.function.Supplier;
  * rules, toxicity, user filters and maps, tokenization) is spread over {@link #threads(int)}
  * threads, while dedup state is updated in source order, so results do not depend on the thread
  * count. Memory is a few batches plus dedup state: about 32-64 bytes per kept document for
- * {@link #dedup()} and about 460 bytes for {@link #nearDedup(double)} with 128 permutations (see
- * {@link NearDedup}). Progress lines (documents/s) are logged through SLF4J every
+ * {@link #dedup()} and about 480 bytes per document reaching {@link #nearDedup(double)} with 128
+ * permutations (see {@link NearDedup}, which also explains why near dedup reads the source twice). Progress lines (documents/s) are logged through SLF4J every
  * {@link #progressEvery(Duration)}.
  *
  * <p><b>Nothing is lost silently.</b> Each stage counts documents in, out and dropped by reason in
@@ -62,7 +62,8 @@ public final class Pipeline {
     private final Tokenization tokenization;
     private final Settings settings;
 
-    private record StageSpec(String name, Supplier<Stage> factory) {
+    private record StageSpec(String name, Supplier<Stage> factory, PipelinePlan.Kind kind, NearDedup nearDedup,
+                             Object resource) {
     }
 
     private record Tokenization(Tokenizer tokenizer, boolean addSpecialTokens, int stagesBefore, int packLength,
@@ -93,8 +94,12 @@ public final class Pipeline {
     }
 
     private Pipeline with(String name, Supplier<Stage> factory) {
+        return with(new StageSpec(name, factory, PipelinePlan.Kind.DOCUMENT, null, null));
+    }
+
+    private Pipeline with(StageSpec spec) {
         List<StageSpec> list = new ArrayList<>(stages);
-        list.add(new StageSpec(name, factory));
+        list.add(spec);
         return new Pipeline(source, list, tokenization, settings);
     }
 
@@ -118,14 +123,15 @@ public final class Pipeline {
      * @return the new pipeline
      */
     public Pipeline dedup() {
-        return with("dedup", ExactDedupStage::new);
+        return with(new StageSpec("dedup", ExactDedupStage::new, PipelinePlan.Kind.EXACT_DEDUP, null, null));
     }
 
     /**
-     * Adds near-duplicate removal with the default MinHash-LSH settings for a threshold.
+     * Adds near-duplicate removal with the default MinHash-LSH settings for a threshold: each
+     * cluster of near-duplicates keeps its earliest document (see {@link NearDedup}).
      *
-     * @param threshold Jaccard similarity of 5-word shingle sets at or above which a later document
-     *     is dropped as {@code near_duplicate}, in (0, 1]
+     * @param threshold Jaccard similarity of 5-word shingle sets at or above which two documents
+     *     are linked into one cluster, in (0, 1]
      * @return the new pipeline
      */
     public Pipeline nearDedup(double threshold) {
@@ -133,14 +139,23 @@ public final class Pipeline {
     }
 
     /**
-     * Adds near-duplicate removal.
+     * Adds near-duplicate removal: each cluster of near-duplicates (a connected component of linked
+     * documents, see {@link NearDedup}) keeps its earliest document; the others are dropped as
+     * {@code near_duplicate}.
+     *
+     * <p>Clusters are only known after the last document, so a run reads the source once more per
+     * near-dedup stage: a planning pass through the stages up to this one (they must be
+     * deterministic, as the built-in ones are), then the pass that produces the output. The earlier
+     * stages' work is done twice; put cheap stages ({@link #normalize()}, {@link #dedup()}) before
+     * near dedup and expensive ones (language, toxicity) after it.
      *
      * @param settings the MinHash-LSH settings
      * @return the new pipeline
      */
     public Pipeline nearDedup(NearDedup settings) {
         Objects.requireNonNull(settings, "settings must not be null");
-        return with("near_dedup", () -> new NearDedupStage(settings));
+        return with(new StageSpec("near_dedup", () -> new NearDedupStage(settings), PipelinePlan.Kind.NEAR_DEDUP, settings,
+                null));
     }
 
     /**
@@ -188,7 +203,8 @@ public final class Pipeline {
         if (!(threshold >= 0 && threshold <= 1)) {
             throw new IllegalArgumentException("toxicity threshold must be in [0, 1], was " + threshold);
         }
-        return with("toxicity", () -> new ToxicityStage(scorer, threshold));
+        return with(new StageSpec("toxicity", () -> new ToxicityStage(scorer, threshold), PipelinePlan.Kind.DOCUMENT, null,
+                scorer));
     }
 
     /**
@@ -494,6 +510,43 @@ public final class Pipeline {
         return report;
     }
 
+    /**
+     * Returns the definition of this pipeline for execution backends other than the in-process one
+     * (llm-spark); users do not need it. The settings are checked as {@link #writeTo(Path)} checks them.
+     *
+     * @return the plan
+     * @throws IllegalStateException when the settings do not fit together (named in the message)
+     */
+    public PipelinePlan plan() {
+        validate();
+        if (tokenization != null && tokenization.packLength() == 0) {
+            throw new IllegalStateException("token shards hold fixed-length sequences: add pack(sequenceLength) "
+                    + "after tokenize(tokenizer)");
+        }
+        List<PipelinePlan.Step> steps = new ArrayList<>();
+        List<Supplier<Stage>> factories = new ArrayList<>();
+        List<Object> resources = new ArrayList<>();
+        Map<String, Integer> names = new HashMap<>();
+        for (StageSpec spec : stages) {
+            int n = names.merge(spec.name(), 1, Integer::sum);
+            String name = n == 1 ? spec.name() : spec.name() + "_" + n;
+            steps.add(new PipelinePlan.Step(name, spec.kind(), spec.nearDedup()));
+            factories.add(n == 1 ? spec.factory() : () -> renamed(spec.factory().get(), name));
+            if (spec.resource() != null) {
+                resources.add(spec.resource());
+            }
+        }
+        if (tokenization != null) {
+            steps.add(new PipelinePlan.Step("tokenize", PipelinePlan.Kind.TOKENIZE, null));
+            resources.add(tokenization.tokenizer());
+        }
+        return new PipelinePlan(source, steps, factories, tokenization == null ? null : tokenization.tokenizer(),
+                tokenization != null && tokenization.addSpecialTokens(), tokenization == null ? 0 : tokenization.packLength(),
+                tokenization == null ? -1 : separator(), settings.skipMalformed(), settings.batchSize(),
+                settings.trainFraction() < 1 ? new Sinks.Splitter(settings.trainFraction(), settings.splitSeed()) : null,
+                settings.shardBytes(), resources);
+    }
+
     private int separator() {
         int separator = tokenization.separator();
         if (separator != -2) {
@@ -578,6 +631,21 @@ public final class Pipeline {
             @Override
             public void start() {
                 stage.start();
+            }
+
+            @Override
+            public boolean plans() {
+                return stage.plans();
+            }
+
+            @Override
+            public void beginPlanning() {
+                stage.beginPlanning();
+            }
+
+            @Override
+            public void endPlanning() {
+                stage.endPlanning();
             }
         };
     }

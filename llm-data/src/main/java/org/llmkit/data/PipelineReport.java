@@ -53,6 +53,28 @@ public final class PipelineReport {
     private final List<String> problems;
     private final double seconds;
 
+    /**
+     * Creates a report; for execution backends other than the in-process {@link Pipeline}
+     * (llm-spark), which must count exactly as it does.
+     *
+     * @param source the source description
+     * @param stages the stages in order, {@code read} first
+     * @param tokenHistogram tokens per document, in increasing bins; empty without tokenization
+     * @param outputs what was written, per output
+     * @param problems the first malformed records skipped (at most 100 are kept)
+     * @param seconds the wall-clock time of the run
+     * @return the report
+     * @throws IllegalArgumentException when there is no stage
+     */
+    public static PipelineReport of(String source, List<StageReport> stages, List<Bin> tokenHistogram,
+                                    Map<String, Object> outputs, List<String> problems, double seconds) {
+        if (stages.isEmpty()) {
+            throw new IllegalArgumentException("a report needs at least the read stage");
+        }
+        return new PipelineReport(source, stages, tokenHistogram, outputs,
+                problems.size() > 100 ? problems.subList(0, 100) : problems, seconds);
+    }
+
     PipelineReport(String source, List<StageReport> stages, List<Bin> tokenHistogram, Map<String, Object> outputs,
                    List<String> problems, double seconds) {
         this.source = source;

@@ -48,24 +48,59 @@ final class PipelineRun {
     }
 
     PipelineReport execute(Sinks.Sink sink) throws IOException {
-        for (Stage stage : active) {
+        long startNanos = System.nanoTime();
+        try (sink) {
+            for (int s = 0; s < active.size(); s++) {
+                if (active.get(s).plans()) {
+                    Stage planned = active.get(s);
+                    planned.beginPlanning();
+                    LOG.info("{}: planning pass for stage {}", source.describe(), planned.name());
+                    pass(active.subList(0, s + 1), null);
+                    planned.endPlanning();
+                }
+            }
+            PassResult result = pass(active, sink);
+            List<StageReport> reports = new ArrayList<>();
+            reports.add(result.read().report(Map.of()));
+            for (int s = 0; s < active.size(); s++) {
+                reports.add(result.counters().get(s).report(active.get(s).details()));
+            }
+            PipelineReport report = new PipelineReport(source.describe(), reports,
+                    tokenizer == null ? List.of() : tokenizer.histogram().bins(), result.outputs(), result.problems(),
+                    (System.nanoTime() - startNanos) / 1e9);
+            result.progress().done(report);
+            return report;
+        }
+    }
+
+    /** What one pass over the source counted. */
+    private record PassResult(Counter read, List<Counter> counters, List<String> problems, Map<String, Object> outputs,
+                              Progress progress) {
+    }
+
+    /**
+     * Reads the whole source through the given stages into the sink; without a sink (a planning
+     * pass) the survivors are discarded and nothing is finished.
+     */
+    private PassResult pass(List<Stage> stages, Sinks.Sink sink) throws IOException {
+        for (Stage stage : stages) {
             stage.start();
         }
         Counter read = new Counter("read");
         List<Counter> counters = new ArrayList<>();
-        for (Stage stage : active) {
+        for (Stage stage : stages) {
             counters.add(new Counter(stage.name()));
         }
         List<String> problems = new ArrayList<>();
         Progress progress = new Progress(source.describe(), progressEvery);
         long ordinal = 0;
-        Map<String, Object> outputs;
+        Map<String, Object> outputs = Map.of();
         ExecutorService reader = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "llm-data-reader");
             t.setDaemon(true);
             return t;
         });
-        try (sink; DocumentStream in = source.open(); Workers workers = new Workers(threads)) {
+        try (DocumentStream in = source.open(); Workers workers = new Workers(threads)) {
             Future<ReadBatch> next = reader.submit(() -> readBatch(in));
             while (true) {
                 ReadBatch batchRead = await(next);
@@ -84,11 +119,13 @@ final class PipelineRun {
                     }
                 }
                 if (!batchRead.docs().isEmpty()) {
-                    Batch batch = new Batch(batchRead.docs().toArray(Document[]::new));
-                    for (int s = 0; s < active.size(); s++) {
-                        runStage(active.get(s), counters.get(s), batch, workers, drops);
+                    Batch batch = new Batch(batchRead.docs().toArray(Document[]::new), ordinal);
+                    for (int s = 0; s < stages.size(); s++) {
+                        runStage(stages.get(s), counters.get(s), batch, workers, sink == null ? null : drops);
                     }
-                    sink.accept(batch, ordinal);
+                    if (sink != null) {
+                        sink.accept(batch, ordinal);
+                    }
                     ordinal += batch.size();
                 }
                 progress.update(read.in, counters.isEmpty() ? read.out : counters.get(counters.size() - 1).out);
@@ -96,21 +133,14 @@ final class PipelineRun {
                     break;
                 }
             }
-            outputs = sink.finish();
+            if (sink != null) {
+                outputs = sink.finish();
+            }
         } finally {
             reader.shutdownNow();
         }
-        List<StageReport> reports = new ArrayList<>();
-        reports.add(read.report(Map.of()));
-        for (int s = 0; s < active.size(); s++) {
-            reports.add(counters.get(s).report(active.get(s).details()));
-        }
-        PipelineReport report = new PipelineReport(source.describe(), reports,
-                tokenizer == null ? List.of() : tokenizer.histogram().bins(), outputs, problems, progress.seconds());
-        progress.done(report);
-        return report;
+        return new PassResult(read, counters, problems, outputs, progress);
     }
-
 
     private ReadBatch readBatch(DocumentStream in) throws IOException {
         List<Document> docs = new ArrayList<>(batchSize);

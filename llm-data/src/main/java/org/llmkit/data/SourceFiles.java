@@ -86,7 +86,12 @@ final class SourceFiles {
 
     /** Opens a file's decompressed bytes: gzip and zstd are recognised by their magic numbers. */
     static InputStream openDecompressed(Path file) throws IOException {
-        BufferedInputStream in = new BufferedInputStream(Files.newInputStream(file), BUFFER);
+        return decompressed(Files.newInputStream(file));
+    }
+
+    /** Wraps raw bytes: gzip and zstd are recognised by their magic numbers; closes {@code raw} on failure. */
+    static InputStream decompressed(InputStream raw) throws IOException {
+        BufferedInputStream in = new BufferedInputStream(raw, BUFFER);
         try {
             in.mark(4);
             byte[] magic = in.readNBytes(4);
@@ -107,10 +112,65 @@ final class SourceFiles {
 
     /** Opens a file as strict UTF-8 text (malformed bytes fail with an exception naming the file). */
     static BufferedReader openReader(Path file) throws IOException {
-        Reader reader = new InputStreamReader(openDecompressed(file), StandardCharsets.UTF_8.newDecoder()
+        return reader(Files.newInputStream(file));
+    }
+
+    /** Decompresses raw bytes and decodes them as strict UTF-8. */
+    static BufferedReader reader(InputStream raw) throws IOException {
+        Reader reader = new InputStreamReader(decompressed(raw), StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT));
         return new BufferedReader(reader, BUFFER);
+    }
+
+    /** Expands paths into source files: each with its id, the path relative to the folder it was found under. */
+    static List<FileDataset.SourceFile> sourceFiles(List<Path> paths, boolean recursive) throws IOException {
+        List<FileDataset.SourceFile> out = new ArrayList<>();
+        for (Path path : paths) {
+            for (Path file : expand(List.of(path), recursive)) {
+                out.add(new FileDataset.SourceFile(file,
+                        Files.isDirectory(path) ? path.relativize(file).toString() : file.getFileName().toString()));
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("no files given: pass at least one file or folder");
+        }
+        return out;
+    }
+
+    /** The documents of several files in order, each file read by a format. */
+    static DocumentStream concat(List<FileDataset.SourceFile> files, FileDataset.FileFormat format) {
+        java.util.Iterator<FileDataset.SourceFile> next = files.iterator();
+        return new DocumentStream() {
+            private DocumentStream current;
+
+            @Override
+            public Document next() throws IOException {
+                while (true) {
+                    if (current == null) {
+                        if (!next.hasNext()) {
+                            return null;
+                        }
+                        FileDataset.SourceFile file = next.next();
+                        current = format.read(file.path(), file.id(), Files.newInputStream(file.path()));
+                    }
+                    Document doc = current.next();
+                    if (doc != null) {
+                        return doc;
+                    }
+                    current.close();
+                    current = null;
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (current != null) {
+                    current.close();
+                    current = null;
+                }
+            }
+        };
     }
 
     /** Wraps a decoding failure with the file and line. */

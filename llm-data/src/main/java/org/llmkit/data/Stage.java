@@ -20,7 +20,24 @@ interface Stage {
         return Map.of();
     }
 
-    /** Called once before the first batch of a run; stages reset their state here. */
+    /** Called once before the first batch of each pass over the source; stages reset their state here. */
     default void start() {
+    }
+
+    /**
+     * Whether the stage decides only after seeing every document (near-dedup keeps one document per
+     * cluster): the run then makes a planning pass over the source through this stage first,
+     * between {@link #beginPlanning()} and {@link #endPlanning()}, before the pass that produces output.
+     */
+    default boolean plans() {
+        return false;
+    }
+
+    /** Starts a planning pass: the next batches are observed, not filtered. */
+    default void beginPlanning() {
+    }
+
+    /** Ends the planning pass: the stage now knows what to drop in the output pass. */
+    default void endPlanning() {
     }
 }

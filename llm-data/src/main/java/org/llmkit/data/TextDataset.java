@@ -2,10 +2,8 @@ package org.llmkit.data;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.io.InputStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -13,7 +11,7 @@ import java.util.List;
  * relative to the folder it was found in, or the file name), or with {@link #perLine()} one per
  * non-blank line (id: {@code <file>:<line>}). Immutable.
  */
-public final class TextDataset implements Dataset {
+public final class TextDataset implements FileDataset {
 
     private final List<Path> paths;
     private final boolean perLine;
@@ -34,16 +32,22 @@ public final class TextDataset implements Dataset {
 
     @Override
     public DocumentStream open() throws IOException {
-        List<Path> files = new ArrayList<>();
-        List<String> ids = new ArrayList<>();
-        for (Path path : paths) {
-            List<Path> found = SourceFiles.expand(List.of(path), true);
-            for (Path file : found) {
-                files.add(file);
-                ids.add(Files.isDirectory(path) ? path.relativize(file).toString() : file.getFileName().toString());
-            }
-        }
-        return perLine ? new LineStream(files.iterator(), ids.iterator()) : new FileStream(files.iterator(), ids.iterator());
+        return SourceFiles.concat(files(), format());
+    }
+
+    @Override
+    public List<FileDataset.SourceFile> files() throws IOException {
+        return SourceFiles.sourceFiles(paths, true);
+    }
+
+    @Override
+    public FileDataset.FileFormat format() {
+        return new Format(perLine);
+    }
+
+    @Override
+    public boolean recursive() {
+        return true;
     }
 
     @Override
@@ -51,64 +55,71 @@ public final class TextDataset implements Dataset {
         return "text" + paths + (perLine ? " per line" : " per file");
     }
 
-    private static final class FileStream implements DocumentStream {
-        private final Iterator<Path> files;
-        private final Iterator<String> ids;
+    /** One text file: one document, or one per non-blank line. */
+    private record Format(boolean perLine) implements FileDataset.FileFormat {
+        private static final long serialVersionUID = 1L;
 
-        FileStream(Iterator<Path> files, Iterator<String> ids) {
-            this.files = files;
-            this.ids = ids;
+        @Override
+        public DocumentStream read(Path file, String fileId, InputStream raw) throws IOException {
+            BufferedReader reader = SourceFiles.reader(raw);
+            return perLine ? new LineStream(file, fileId, reader) : new FileStream(file, fileId, reader);
+        }
+    }
+
+    private static final class FileStream implements DocumentStream {
+        private final Path file;
+        private final String id;
+        private BufferedReader reader;
+
+        FileStream(Path file, String id, BufferedReader reader) {
+            this.file = file;
+            this.id = id;
+            this.reader = reader;
         }
 
         @Override
         public Document next() throws IOException {
-            if (!files.hasNext()) {
+            if (reader == null) {
                 return null;
             }
-            Path file = files.next();
-            String id = ids.next();
             StringBuilder text = new StringBuilder();
             char[] buffer = new char[1 << 14];
-            try (BufferedReader reader = SourceFiles.openReader(file)) {
-                for (int n; (n = reader.read(buffer)) >= 0; ) {
+            try (BufferedReader in = reader) {
+                for (int n; (n = in.read(buffer)) >= 0; ) {
                     text.append(buffer, 0, n);
                 }
             } catch (IOException e) {
                 throw SourceFiles.readFailure(file, 0, e);
+            } finally {
+                reader = null;
             }
             return Document.of(id, text.toString());
         }
 
         @Override
-        public void close() {
+        public void close() throws IOException {
+            if (reader != null) {
+                reader.close();
+                reader = null;
+            }
         }
     }
 
     private static final class LineStream implements DocumentStream {
-        private final Iterator<Path> files;
-        private final Iterator<String> ids;
+        private final Path file;
+        private final String fileId;
         private BufferedReader reader;
-        private Path file;
-        private String fileId;
         private long line;
 
-        LineStream(Iterator<Path> files, Iterator<String> ids) {
-            this.files = files;
-            this.ids = ids;
+        LineStream(Path file, String fileId, BufferedReader reader) {
+            this.file = file;
+            this.fileId = fileId;
+            this.reader = reader;
         }
 
         @Override
         public Document next() throws IOException {
-            while (true) {
-                if (reader == null) {
-                    if (!files.hasNext()) {
-                        return null;
-                    }
-                    file = files.next();
-                    fileId = ids.next();
-                    reader = SourceFiles.openReader(file);
-                    line = 0;
-                }
+            while (reader != null) {
                 String text;
                 try {
                     text = reader.readLine();
@@ -116,21 +127,22 @@ public final class TextDataset implements Dataset {
                     throw SourceFiles.readFailure(file, line + 1, e);
                 }
                 if (text == null) {
-                    reader.close();
-                    reader = null;
-                    continue;
+                    close();
+                    return null;
                 }
                 line++;
                 if (!text.isBlank()) {
                     return Document.of(fileId + ":" + line, text);
                 }
             }
+            return null;
         }
 
         @Override
         public void close() throws IOException {
             if (reader != null) {
                 reader.close();
+                reader = null;
             }
         }
     }

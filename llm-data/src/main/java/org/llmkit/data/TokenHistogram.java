@@ -21,6 +21,15 @@ final class TokenHistogram {
     }
 
     List<PipelineReport.Bin> bins() {
+        return bins(counts);
+    }
+
+    /** Documents per bin: bin {@code b} counts documents of [2^b, 2^(b+1)) tokens; 32 bins. */
+    long[] counts() {
+        return counts.clone();
+    }
+
+    static List<PipelineReport.Bin> bins(long[] counts) {
         List<PipelineReport.Bin> bins = new ArrayList<>();
         int first = -1;
         int last = -1;

@@ -80,6 +80,40 @@ class NearDedupTest {
     }
 
     @Test
+    void aChainOfNearDuplicatesWhoseEndsAreNotLinkedKeepsOnlyItsEarliestDocument() throws Exception {
+        Random random = new Random(3);
+        List<String> a = Corpora.uniqueWords(random, 200);
+        List<String> b = new ArrayList<>(a);
+        List<String> c = new ArrayList<>(a);
+        for (int p : new int[] {20, 60, 100}) { // B: 3 words changed (Jaccard to A 181/211 = 0.86)
+            b.set(p, Corpora.randomWord(random));
+            c.set(p, b.get(p));
+        }
+        for (int p : new int[] {140, 160, 180}) { // C: 3 more (to B 0.86, to A 166/226 = 0.73)
+            c.set(p, Corpora.randomWord(random));
+        }
+        String other = String.join(" ", Corpora.uniqueWords(random, 200));
+        // C comes first, then an unrelated document, then A, then B which links them
+        List<String> texts = List.of(String.join(" ", c), other, String.join(" ", a), String.join(" ", b));
+        NearDedup settings = NearDedup.builder().threshold(0.8).permutations(512).build(); // estimates ± 0.02
+        MinHashLsh lsh = MinHashLsh.of(settings);
+        byte[][] sig = texts.stream().map(t -> MinHashLsh.lowBytes(lsh.signature(t))).toArray(byte[][]::new);
+        assertThat(lsh.linked(sig[0], sig[3])).as("C~B").isTrue();
+        assertThat(lsh.linked(sig[2], sig[3])).as("A~B").isTrue();
+        assertThat(lsh.linked(sig[0], sig[2])).as("C~A").isFalse();
+
+        List<String> ids = new ArrayList<>();
+        PipelineReport report = Pipeline.from(Dataset.of(texts)).nearDedup(settings).threads(2).batchSize(2)
+                .run(d -> ids.add(d.id()));
+
+        // the greedy rule (drop when similar to an earlier kept document) would keep C, other and A
+        assertThat(ids).containsExactly("0", "1");
+        assertThat(report.count("near_dedup", "near_duplicate")).isEqualTo(2);
+        assertThat(report.stage("near_dedup").details()).containsEntry("clusters", 1L)
+                .containsEntry("indexed_documents", 4L);
+    }
+
+    @Test
     void defaultLayoutFor08Is14BandsOf9RowsAndCatchesSimilarity09WithProbabilityAbove099() {
         NearDedup settings = NearDedup.of(0.8);
         assertThat(settings.bands()).isEqualTo(14);
