@@ -11,14 +11,7 @@ final class RunChecks {
     private RunChecks() { }
 
     static void check(LanguageModel model, TrainingOptions o, TokenDataset train, Checkpoints.Resumed resumed) {
-        if (o.zeroStage > 0) {
-            throw new UnsupportedOperationException("ZeRO sharding (zeroStage(" + o.zeroStage
-                    + ")) belongs to the memory-strategy issue and is not implemented yet; use zeroStage(0)");
-        }
-        if (o.offloadOptimizer) {
-            throw new UnsupportedOperationException("optimizer offload (offloadOptimizer()) belongs to the "
-                    + "memory-strategy issue and is not implemented yet");
-        }
+        MemoryChecks.check(model, o, resumed);
         if (o.loraDropout > 0) {
             throw new UnsupportedOperationException("LoRA dropout (loraDropout(" + o.loraDropout
                     + ")) is not applied by llm-api's forward pass yet; use loraDropout(0)");

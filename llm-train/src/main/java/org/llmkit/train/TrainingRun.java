@@ -37,10 +37,11 @@ final class TrainingRun implements AutoCloseable {
     private final long totalSteps;
     private final History history;
     private final Reporter reporter;
+    private final ShardedTrainer sharded;
 
     private TrainingRun(LanguageModel model, TrainingOptions o, TokenDataset data, TrainableSet trainable,
             LowPrecisionTwin twin, LossScaler scaler, AdamW optimizer, DataOrder order, long totalSteps,
-            History history, Reporter reporter) {
+            History history, Reporter reporter, ShardedTrainer sharded) {
         this.model = model;
         this.o = o;
         this.data = data;
@@ -52,6 +53,7 @@ final class TrainingRun implements AutoCloseable {
         this.totalSteps = totalSteps;
         this.history = history;
         this.reporter = reporter;
+        this.sharded = sharded;
     }
 
     static TrainingRun prepare(LanguageModel model, TrainingOptions o, TokenDataset data, Checkpoints.Resumed resumed)
@@ -62,9 +64,11 @@ final class TrainingRun implements AutoCloseable {
         boolean loraOnly = model.adapter().isPresent();
         Precision precision = Precision.valueOf(o.precision);
         boolean mixed = precision != Precision.FP32;
-        TrainableSet trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm, !mixed);
+        // memory strategies train replicas or shards (ShardedTrainer); the model is then only the home copy
+        boolean sharded = o.sharded();
+        TrainableSet trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm, !mixed && !sharded);
         LowPrecisionTwin twin = null;
-        if (mixed) {
+        if (mixed && !sharded) {
             twin = LowPrecisionTwin.of(model, precision, loraOnly, o.decayBiasAndNorm);
             twin.checkAligned(trainable);
         }
@@ -86,7 +90,8 @@ final class TrainingRun implements AutoCloseable {
         long perEpoch = (batches + o.gradientAccumulation - 1) / o.gradientAccumulation;
         long total = o.maxSteps > 0 ? o.maxSteps : perEpoch * o.epochs;
         Reporter reporter = new Reporter(o, total, history.steps());
-        return new TrainingRun(model, o, data, trainable, twin, scaler, optimizer, order, total, history, reporter);
+        return new TrainingRun(model, o, data, trainable, twin, scaler, optimizer, order, total, history, reporter,
+                sharded ? ShardedTrainer.prepare(model, o, null) : null);
     }
 
     TrainingResult run() throws IOException {
@@ -104,7 +109,20 @@ final class TrainingRun implements AutoCloseable {
             boolean skipped;
             long stepTokens = 0;
             int epoch = order.epoch();
-            try (NDManager scratch = model.manager().newSubManager()) {
+            if (sharded != null) {
+                List<int[][]> batches = new java.util.ArrayList<>();
+                int micro = (int) Math.min(o.gradientAccumulation, order.batchesPerEpoch() - order.batch());
+                for (int k = 0; k < micro; k++) {
+                    batches.add(batch(order.next()));
+                    for (int[] s : batches.get(k)) {
+                        stepTokens += s.length;
+                    }
+                }
+                ShardedTrainer.Outcome outcome = sharded.step(batches, lr, lossScale);
+                loss = outcome.loss();
+                norm = outcome.norm();
+                skipped = outcome.skipped();
+            } else try (NDManager scratch = model.manager().newSubManager()) {
                 // the step's micro-batches: up to gradientAccumulation, never across an epoch's end
                 int micro = (int) Math.min(o.gradientAccumulation, order.batchesPerEpoch() - order.batch());
                 for (int k = 0; k < micro; k++) {
@@ -139,6 +157,9 @@ final class TrainingRun implements AutoCloseable {
             history.add(metrics);
             reporter.step(metrics);
             boolean last = step + 1 == totalSteps;
+            if (sharded != null && (last || evaluator != null && (step + 1) % o.evaluateEvery == 0)) {
+                sharded.writeHome();
+            }
             if (evaluator != null && ((step + 1) % o.evaluateEvery == 0 || last)) {
                 reporter.evaluation(history.add(evaluator.evaluate(step + 1)));
             }
@@ -175,6 +196,9 @@ final class TrainingRun implements AutoCloseable {
 
     @Override
     public void close() {
+        if (sharded != null) {
+            sharded.close();
+        }
         trainable.release();
         if (twin != null) {
             twin.close();
