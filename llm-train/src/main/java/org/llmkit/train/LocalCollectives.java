@@ -74,7 +74,7 @@ final class LocalCollectives implements Collectives {
         if (source.getDevice().equals(target.getDevice())) {
             target.addi(source);
         } else {
-            try (NDArray moved = source.toDevice(target.getDevice(), true)) {
+            try (NDArray moved = copyTo(source, target.getDevice())) {
                 target.addi(moved);
             }
         }
@@ -88,9 +88,29 @@ final class LocalCollectives implements Collectives {
         if (source.getDevice().equals(target.getDevice())) {
             target.set(new NDIndex("..."), source);
         } else {
-            try (NDArray moved = source.toDevice(target.getDevice(), true)) {
+            try (NDArray moved = copyTo(source, target.getDevice())) {
                 target.set(new NDIndex("..."), moved);
             }
         }
+    }
+
+    /**
+     * Copies an array to a device (a plain copy on the same device).
+     *
+     * @param x the array
+     * @param device the target device
+     * @return a new array in x's manager
+     * @throws UnsupportedOperationException for a bfloat16 array going to another device: DJL 0.36 aborts the
+     *     JVM there (DJL-NOTES trap 2)
+     */
+    static NDArray copyTo(NDArray x, ai.djl.Device device) {
+        if (x.getDevice().equals(device)) {
+            return x.duplicate();
+        }
+        if (x.getDataType() == ai.djl.ndarray.types.DataType.UNKNOWN) {
+            throw new UnsupportedOperationException("moving bfloat16 arrays from " + x.getDevice() + " to " + device
+                    + " is not implemented (DJL 0.36 aborts the JVM on it); use fp16() or ranks on one device");
+        }
+        return x.toDevice(device, true);
     }
 }

@@ -35,6 +35,13 @@ final class MemoryChecks {
                         + model.device());
             }
         }
+        java.util.List<Device> devices = o.deviceList(model.device());
+        boolean severalDevices = devices.stream().distinct().count() > 1;
+        boolean hostShards = o.offloadParameters && devices.stream().anyMatch(d -> !d.equals(Device.cpu()));
+        if ("BF16".equals(o.precision) && (severalDevices || hostShards)) {
+            throw new UnsupportedOperationException("bf16() with " + what + " moves bfloat16 arrays between devices,"
+                    + " which DJL 0.36 cannot do without aborting the JVM; use fp16(), or bf16 ranks on one device");
+        }
         long trainable = model.config().parameterCount();
         if (o.rankCount() > trainable) {
             throw new IllegalArgumentException("devices(" + o.rankCount() + ") is more ranks than the " + trainable

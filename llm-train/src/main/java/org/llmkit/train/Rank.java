@@ -80,7 +80,7 @@ final class Rank implements AutoCloseable {
             if (stage >= 3) {
                 FlatLayout.Range own = layout.shardOf(index);
                 try (NDArray view = flat.get(LocalCollectives.slice(own.start(), own.end()))) {
-                    shard = view.toDevice(shardHome == null ? device : shardHome.getDevice(), true);
+                    shard = LocalCollectives.copyTo(view, shardHome == null ? device : shardHome.getDevice());
                 }
                 shard.attach(shardHome == null ? manager : shardHome);
                 flat.close();
