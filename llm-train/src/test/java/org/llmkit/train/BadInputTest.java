@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.nn.Parameter;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -65,10 +66,11 @@ class BadInputTest {
 
     @Test
     void unimplementedFeaturesSayWhatIsMissing() {
-        assertThatThrownBy(() -> FineTuner.of(model).zeroStage(2).train(DATA))
-                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("ZeRO");
-        assertThatThrownBy(() -> FineTuner.of(model).offloadOptimizer().train(DATA))
-                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("offloadOptimizer");
+        assertThatThrownBy(() -> FineTuner.of(model).zeroStage(2).checkpointEvery(10, Path.of("unused")).train(DATA))
+                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("checkpoints of a sharded run");
+        assertThatThrownBy(() -> FineTuner.of(model).offloadOptimizer().lora(4, 8, "q_proj").train(DATA))
+                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("offloadOptimizer()")
+                .hasMessageContaining("LoRA");
         assertThatThrownBy(() -> FineTuner.of(model).lora(4, 8, "q_proj").loraDropout(0.1).train(DATA))
                 .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("LoRA dropout");
     }
@@ -76,9 +78,9 @@ class BadInputTest {
     @Test
     void settersReturnCopiesAndLeaveTheOriginalUnchanged() throws Exception {
         FineTuner base = FineTuner.of(model);
-        FineTuner broken = base.zeroStage(2);
+        FineTuner broken = base.offloadParameters();
         assertThat(broken).isNotSameAs(base);
-        assertThatThrownBy(() -> broken.train(DATA)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> broken.train(DATA)).isInstanceOf(IllegalArgumentException.class);
         try (LanguageModel m = Corpus.tinyModel(5)) {
             FineTuner ok = FineTuner.of(m).maxSteps(1).batchSize(4);
             ok.zeroStage(2);
