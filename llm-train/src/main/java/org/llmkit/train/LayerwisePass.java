@@ -192,21 +192,21 @@ final class LayerwisePass {
     }
 
     private List<NDManager> gather(FlatLayout.Segment segment, boolean record) {
-        if (!trainer.gathersParameters()) {
+        if (!trainer.exchange().gathersParameters()) {
             return null;
         }
         List<NDManager> scopes = new ArrayList<>();
         trainer.ranks().forEach(r -> scopes.add(r.manager().newSubManager()));
-        trainer.gather(segment, scopes, record);
+        trainer.exchange().gather(segment, scopes, record);
         return scopes;
     }
 
     private void release(FlatLayout.Segment segment, List<NDManager> scopes, boolean reduce) {
         if (scopes != null) {
-            trainer.release(segment, scopes, reduce);
+            trainer.exchange().release(segment, scopes, reduce);
         } else if (reduce) {
             try (NoGradient off = NoGradient.scope()) {
-                trainer.reduce(segment.ranges());
+                trainer.exchange().reduce(segment.ranges());
             }
         }
     }
