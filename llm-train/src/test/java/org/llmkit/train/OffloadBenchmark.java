@@ -41,6 +41,7 @@ public final class OffloadBenchmark {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
+        Engine.getEngine("PyTorch");   // loads libtorch before any JNI call
         if (threads > 0) {
             ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
         }
@@ -54,7 +55,7 @@ public final class OffloadBenchmark {
             NDArray g = m.randomUniform(-1, 1, new Shape(n), DataType.FLOAT32);
             NDArray mo = m.zeros(new Shape(n), DataType.FLOAT32);
             NDArray v = m.zeros(new Shape(n), DataType.FLOAT32);
-            djl = median(t -> {
+            djl = median("djl_cpu_step", t -> {
                 try (NDManager step = m.newSubManager()) {
                     mo.tempAttach(step);
                     v.tempAttach(step);
@@ -69,12 +70,12 @@ public final class OffloadBenchmark {
         INDArray mo = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, n);
         INDArray v = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, n);
         INDArray gradients = g.dup();
-        double nd4j = median(t -> {
+        double nd4j = median("nd4j_step", t -> {
             gradients.assign(g);   // the fused kernel overwrites the gradients with the update
             Nd4jAdamW.update(p, mo, v, gradients, 1e-4, t, hyper, decay);
         });
         System.out.printf(Locale.ROOT, "nd4j_step_ms=%.1f%n", nd4j);
-        double copy = median(t -> gradients.assign(g));
+        double copy = median("nd4j_gradient_copy", t -> gradients.assign(g));
         System.out.printf(Locale.ROOT, "nd4j_gradient_copy_ms=%.1f (included in nd4j_step_ms)%n", copy);
         System.out.println("faster=" + (nd4j - copy < djl ? "nd4j" : "djl"));
     }
@@ -83,16 +84,24 @@ public final class OffloadBenchmark {
         void run(long t);
     }
 
-    private static double median(Step step) {
+    // median wall-clock ms of 5 steps after 2 warm-up steps; also prints the calling thread's CPU ms, which a busy
+    // machine inflates less (exact for one thread: OMP_NUM_THREADS=1 and --threads 1 run the kernels inline)
+    private static double median(String name, Step step) {
+        java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
         double[] ms = new double[5];
+        double[] cpu = new double[5];
         for (int t = 1; t <= 7; t++) {
             long start = System.nanoTime();
+            long cpuStart = bean.getCurrentThreadCpuTime();
             step.run(t);
             if (t > 2) {
                 ms[t - 3] = (System.nanoTime() - start) / 1e6;
+                cpu[t - 3] = (bean.getCurrentThreadCpuTime() - cpuStart) / 1e6;
             }
         }
         Arrays.sort(ms);
+        Arrays.sort(cpu);
+        System.out.printf(Locale.ROOT, "%s_thread_cpu_ms=%.1f%n", name, cpu[2]);
         return ms[2];
     }
 }
