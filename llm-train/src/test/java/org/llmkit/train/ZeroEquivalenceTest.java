@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -34,6 +35,25 @@ class ZeroEquivalenceTest {
             reference = configured(m).train(DATA).losses();
             referenceWeights = m.block().parameters().get("model.layers.1.mlp.down_proj.weight").getArray()
                     .toFloatArray();
+        }
+    }
+
+    @Test
+    void evaluationsDuringAShardedRunSeeTheTrainedWeights() throws Exception {
+        TokenDataset validation = Corpus.sequences(6, 12, 77);
+        List<Evaluation> expected;
+        try (LanguageModel m = Corpus.tinyModel(11)) {
+            expected = configured(m).evaluateEvery(4, validation).train(DATA).evaluations();
+        }
+        try (LanguageModel m = Corpus.tinyModel(11)) {
+            List<Evaluation> sharded = configured(m).devices(2).zeroStage(3).offloadOptimizer()
+                    .evaluateEvery(4, validation).train(DATA).evaluations();
+            assertThat(sharded).extracting(Evaluation::step).containsExactly(0L, 4L, 8L, 10L);
+            for (int i = 0; i < sharded.size(); i++) {
+                assertThat(sharded.get(i).loss()).as("evaluation after step %d", sharded.get(i).step())
+                        .isCloseTo(expected.get(i).loss(), org.assertj.core.api.Assertions.within(1e-5 * expected.get(i).loss()));
+            }
+            assertThat(sharded.get(3).loss()).isLessThan(sharded.get(0).loss());
         }
     }
 
