@@ -1,5 +1,6 @@
 package org.llmkit.train;
 
+import ai.djl.Device;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -412,10 +413,53 @@ public final class FineTuner {
     }
 
     /**
-     * Requests ZeRO sharding (memory-strategy issue). Not implemented yet: {@link #train} throws for
-     * stages above 0.
+     * Trains data-parallel over several devices: each optimizer step's batch ({@link #batchSize} sequences per
+     * micro-batch, the global batch) is split by sequences over the ranks, each rank computes the gradients of
+     * its slice on its own replica, and the gradients are summed (weighted by scored tokens, so the step equals
+     * one over the whole batch on one device). Pass one device per rank, e.g. {@code Device.gpu(0),
+     * Device.gpu(1)}; a device may repeat (several logical ranks on one device, which run one after another).
+     * Combine with {@link #zeroStage} to shard state over the ranks.
      *
-     * @param stage 0 (off), 1, 2 or 3
+     * @param devices the ranks' devices, in rank order, at least one
+     * @return a copy with them
+     */
+    public FineTuner devices(Device... devices) {
+        check(devices != null && devices.length >= 1, "devices needs at least one device");
+        List<String> names = new java.util.ArrayList<>();
+        for (Device d : devices) {
+            Objects.requireNonNull(d, "devices must not contain null");
+            names.add(d.getDeviceType() + ":" + d.getDeviceId());
+        }
+        List<String> frozen = List.copyOf(names);
+        return with(o -> {
+            o.devices = frozen;
+            o.logicalRanks = 0;
+        });
+    }
+
+    /**
+     * Trains data-parallel over {@code ranks} logical ranks on the model's own device (see
+     * {@link #devices(Device...)}): the strategies' arithmetic and memory split without several GPUs.
+     *
+     * @param ranks data-parallel ranks, &gt;= 1
+     * @return a copy with them
+     */
+    public FineTuner devices(int ranks) {
+        check(ranks >= 1, "devices must be >= 1, was " + ranks);
+        return with(o -> {
+            o.devices = List.of();
+            o.logicalRanks = ranks;
+        });
+    }
+
+    /**
+     * Shards training state over the data-parallel ranks as DeepSpeed's ZeRO does: stage 1 partitions AdamW's
+     * state (each rank updates its shard of the flat parameter vector, then the shards are all-gathered),
+     * stage 2 also the gradients (reduce-scattered), stage 3 also the parameters (each layer's weights are
+     * gathered just before it runs and released after; stage 3 therefore recomputes each layer in backward,
+     * as {@link #activationCheckpointing()} does). Per-rank bytes follow {@link MemoryEstimate}.
+     *
+     * @param stage 0 (replicas, all-reduced gradients; the default), 1, 2 or 3
      * @return a copy with it
      */
     public FineTuner zeroStage(int stage) {
@@ -424,12 +468,71 @@ public final class FineTuner {
     }
 
     /**
-     * Requests optimizer-state offload (memory-strategy issue). Not implemented yet: {@link #train} throws.
+     * Keeps AdamW's state (the moments, and the FP32 master weights under {@link #fp16()}/{@link #bf16()}) in
+     * host memory and runs the update on the CPU with ND4J, as DeepSpeed's ZeRO-Offload does; gradients go to
+     * the host and updated weights come back each step.
      *
      * @return a copy with it
      */
     public FineTuner offloadOptimizer() {
         return with(o -> o.offloadOptimizer = true);
+    }
+
+    /**
+     * Keeps each rank's parameter shard in host memory (ZeRO-Infinity style; only with {@code zeroStage(3)}):
+     * every layer's weights are streamed to the device when the layer runs.
+     *
+     * @return a copy with it
+     */
+    public FineTuner offloadParameters() {
+        return with(o -> o.offloadParameters = true);
+    }
+
+    /**
+     * Activation (gradient) checkpointing per decoder layer: the forward keeps only each layer's input, and
+     * backward recomputes each layer from it before back-propagating through it. Activation memory drops from
+     * all layers' intermediates to one layer's plus the layer inputs, for about one more forward pass of
+     * compute.
+     *
+     * @return a copy with it
+     */
+    public FineTuner activationCheckpointing() {
+        return with(o -> o.activationCheckpointing = true);
+    }
+
+    /**
+     * The memory this configuration needs per device (parameters, gradients, optimizer state and activations,
+     * DeepSpeed's accounting), for the model and settings of this fine-tuner.
+     *
+     * @param sequenceLength tokens per training sequence, &gt;= 1
+     * @return the estimate builder, already set to this run's precision, stage, ranks, offload, micro-batch
+     *     per rank and checkpointing; call {@link MemoryEstimate#estimate()}
+     */
+    public MemoryEstimate memoryEstimate(int sequenceLength) {
+        check(sequenceLength >= 1, "memoryEstimate sequenceLength must be >= 1, was " + sequenceLength);
+        int ranks = options.rankCount();
+        MemoryEstimate e = MemoryEstimate.of(model.config()).zeroStage(options.zeroStage).devices(ranks)
+                .microBatch((options.batchSize + ranks - 1) / ranks, sequenceLength);
+        if ("FP16".equals(options.precision)) {
+            e = e.fp16();
+        } else if ("BF16".equals(options.precision)) {
+            e = e.bf16();
+        }
+        if (options.offloadOptimizer) {
+            e = e.offloadOptimizer();
+        }
+        if (options.offloadParameters) {
+            e = e.offloadParameters();
+        }
+        if (options.activationCheckpointing || options.zeroStage >= 3) {
+            e = e.activationCheckpointing();
+        }
+        return e;
+    }
+
+    /** @return the settings, for tests and the sharded trainer in this package */
+    TrainingOptions options() {
+        return options;
     }
 
     /**

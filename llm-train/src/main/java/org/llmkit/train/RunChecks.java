@@ -11,13 +11,15 @@ final class RunChecks {
     private RunChecks() { }
 
     static void check(LanguageModel model, TrainingOptions o, TokenDataset train, Checkpoints.Resumed resumed) {
-        if (o.zeroStage > 0) {
-            throw new UnsupportedOperationException("ZeRO sharding (zeroStage(" + o.zeroStage
-                    + ")) belongs to the memory-strategy issue and is not implemented yet; use zeroStage(0)");
+        MemoryChecks.check(model, o, resumed);
+        if (o.sharded() && o.documentSeparator != -1) {
+            throw new UnsupportedOperationException("documentBoundaries() with the memory strategies (devices, "
+                    + "zeroStage, offload, activationCheckpointing) is not implemented: the sharded trainer runs "
+                    + "plain causal rows; drop one of them");
         }
-        if (o.offloadOptimizer) {
-            throw new UnsupportedOperationException("optimizer offload (offloadOptimizer()) belongs to the "
-                    + "memory-strategy issue and is not implemented yet");
+        if (o.sharded() && model.precision() != Precision.FP32) {
+            throw new UnsupportedOperationException("a model loaded in " + model.precision() + " cannot use the memory"
+                    + " strategies yet (they keep FP32 replicas and shards); load it in FP32 and use fp16()/bf16()");
         }
         if (o.loraDropout > 0 && !o.loraRequested() && model.adapter().isEmpty()) {
             throw new IllegalArgumentException("loraDropout(" + o.loraDropout + ") applies to LoRA branches, but "

@@ -50,6 +50,12 @@ final class TrainingOptions {
     long lossScaleGrowthInterval = LossScaler.GROWTH_INTERVAL;
     int zeroStage = 0;
     boolean offloadOptimizer = false;
+    boolean offloadParameters = false;
+    boolean activationCheckpointing = false;
+    /** data-parallel ranks as {@code type:id} (e.g. {@code gpu:0}); empty = one rank on the model's device */
+    List<String> devices = List.of();
+    /** ranks on the model's device when {@link #devices} is empty; 0 = one */
+    int logicalRanks = 0;
     @JsonIgnore
     TokenDataset validation;
     @JsonIgnore
@@ -89,6 +95,10 @@ final class TrainingOptions {
         c.lossScaleGrowthInterval = lossScaleGrowthInterval;
         c.zeroStage = zeroStage;
         c.offloadOptimizer = offloadOptimizer;
+        c.offloadParameters = offloadParameters;
+        c.activationCheckpointing = activationCheckpointing;
+        c.devices = devices;
+        c.logicalRanks = logicalRanks;
         c.validation = validation;
         c.listeners = new ArrayList<>(listeners);
         return c;
@@ -127,6 +137,35 @@ final class TrainingOptions {
                     + "use documentBoundaries(separatorId)");
         }
         return eos.get(0);
+    }
+
+    /**
+     * @param modelDevice where the model lives
+     * @return the data-parallel ranks' devices, in rank order
+     */
+    List<ai.djl.Device> deviceList(ai.djl.Device modelDevice) {
+        List<ai.djl.Device> out = new ArrayList<>();
+        if (devices.isEmpty()) {
+            for (int i = 0; i < Math.max(1, logicalRanks); i++) {
+                out.add(modelDevice);
+            }
+        } else {
+            for (String d : devices) {
+                int colon = d.indexOf(':');
+                out.add(ai.djl.Device.of(d.substring(0, colon), Integer.parseInt(d.substring(colon + 1))));
+            }
+        }
+        return out;
+    }
+
+    /** @return the number of data-parallel ranks */
+    int rankCount() {
+        return devices.isEmpty() ? Math.max(1, logicalRanks) : devices.size();
+    }
+
+    /** @return whether a memory strategy asks for the sharded trainer rather than the single-device loop */
+    boolean sharded() {
+        return rankCount() > 1 || zeroStage > 0 || offloadOptimizer || offloadParameters || activationCheckpointing;
     }
 
     /** @return the checkpoint folder, or null */

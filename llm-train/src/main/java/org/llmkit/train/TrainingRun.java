@@ -39,10 +39,11 @@ final class TrainingRun implements AutoCloseable {
     private final History history;
     private final Reporter reporter;
     private final ForwardPlan forwards;
+    private final ShardedTrainer sharded;
 
     private TrainingRun(LanguageModel model, TrainingOptions o, TokenDataset data, TrainableSet trainable,
             LowPrecisionTwin twin, LossScaler scaler, AdamW optimizer, DataOrder order, long totalSteps,
-            History history, Reporter reporter) {
+            History history, Reporter reporter, ShardedTrainer sharded) {
         this.model = model;
         this.o = o;
         this.data = data;
@@ -56,6 +57,7 @@ final class TrainingRun implements AutoCloseable {
         this.reporter = reporter;
         this.forwards = new ForwardPlan(o.effectiveLoraDropout(model.adapter()), o.seed,
                 o.resolvedDocumentSeparator(data, model));
+        this.sharded = sharded;
     }
 
     static TrainingRun prepare(LanguageModel model, TrainingOptions o, TokenDataset data, Checkpoints.Resumed resumed)
@@ -67,9 +69,13 @@ final class TrainingRun implements AutoCloseable {
         boolean loraOnly = model.adapter().isPresent();
         Precision precision = Precision.valueOf(o.precision);
         boolean mixed = precision != Precision.FP32;
+        // memory strategies train replicas or shards (ShardedTrainer); the model is then only the home copy
+        boolean sharded = o.sharded();
         TrainableSet trainable;
         LowPrecisionTwin twin = null;
-        if (mixed && model.precision() != Precision.FP32) {
+        if (sharded) {
+            trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm, false);
+        } else if (mixed && model.precision() != Precision.FP32) {
             // a model loaded in FP16/BF16 computes itself; the optimizer updates FP32 copies of its weights
             twin = LowPrecisionTwin.over(model, loraOnly, o.decayBiasAndNorm);
             trainable = twin.masters();
@@ -98,7 +104,8 @@ final class TrainingRun implements AutoCloseable {
         long perEpoch = (batches + o.gradientAccumulation - 1) / o.gradientAccumulation;
         long total = o.maxSteps > 0 ? o.maxSteps : perEpoch * o.epochs;
         Reporter reporter = new Reporter(o, total, history.steps());
-        return new TrainingRun(model, o, data, trainable, twin, scaler, optimizer, order, total, history, reporter);
+        return new TrainingRun(model, o, data, trainable, twin, scaler, optimizer, order, total, history, reporter,
+                sharded ? ShardedTrainer.prepare(model, o, null) : null);
     }
 
     TrainingResult run() throws IOException {
@@ -116,7 +123,20 @@ final class TrainingRun implements AutoCloseable {
             boolean skipped;
             long stepTokens = 0;
             int epoch = order.epoch();
-            try (NDManager scratch = model.manager().newSubManager()) {
+            if (sharded != null) {
+                List<int[][]> batches = new java.util.ArrayList<>();
+                int micro = (int) Math.min(o.gradientAccumulation, order.batchesPerEpoch() - order.batch());
+                for (int k = 0; k < micro; k++) {
+                    batches.add(batch(order.next()));
+                    for (int[] s : batches.get(k)) {
+                        stepTokens += s.length;
+                    }
+                }
+                ShardedTrainer.Outcome outcome = sharded.step(batches, lr, lossScale);
+                loss = outcome.loss();
+                norm = outcome.norm();
+                skipped = outcome.skipped();
+            } else try (NDManager scratch = model.manager().newSubManager()) {
                 // the step's micro-batches: up to gradientAccumulation, never across an epoch's end
                 int micro = (int) Math.min(o.gradientAccumulation, order.batchesPerEpoch() - order.batch());
                 for (int k = 0; k < micro; k++) {
@@ -151,6 +171,9 @@ final class TrainingRun implements AutoCloseable {
             history.add(metrics);
             reporter.step(metrics);
             boolean last = step + 1 == totalSteps;
+            if (sharded != null && (last || evaluator != null && (step + 1) % o.evaluateEvery == 0)) {
+                sharded.writeHome();
+            }
             if (evaluator != null && ((step + 1) % o.evaluateEvery == 0 || last)) {
                 reporter.evaluation(history.add(evaluator.evaluate(step + 1)));
             }
@@ -188,6 +211,9 @@ final class TrainingRun implements AutoCloseable {
     @Override
     public void close() {
         reporter.close();
+        if (sharded != null) {
+            sharded.close();
+        }
         trainable.release();
         if (twin != null) {
             twin.close();

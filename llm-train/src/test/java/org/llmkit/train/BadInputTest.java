@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.nn.Parameter;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -65,18 +66,21 @@ class BadInputTest {
 
     @Test
     void unimplementedFeaturesSayWhatIsMissing() {
-        assertThatThrownBy(() -> FineTuner.of(model).zeroStage(2).train(DATA))
-                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("ZeRO");
-        assertThatThrownBy(() -> FineTuner.of(model).offloadOptimizer().train(DATA))
-                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("offloadOptimizer");
+        assertThatThrownBy(() -> FineTuner.of(model).zeroStage(2).checkpointEvery(10, Path.of("unused")).train(DATA))
+                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("checkpoints of a sharded run");
+        assertThatThrownBy(() -> FineTuner.of(model).offloadOptimizer().lora(4, 8, "q_proj").train(DATA))
+                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("offloadOptimizer()")
+                .hasMessageContaining("LoRA");
+        assertThatThrownBy(() -> FineTuner.of(model).devices(2).documentBoundaries(1).train(DATA))
+                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("documentBoundaries()");
     }
 
     @Test
     void settersReturnCopiesAndLeaveTheOriginalUnchanged() throws Exception {
         FineTuner base = FineTuner.of(model);
-        FineTuner broken = base.zeroStage(2);
+        FineTuner broken = base.offloadParameters();
         assertThat(broken).isNotSameAs(base);
-        assertThatThrownBy(() -> broken.train(DATA)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> broken.train(DATA)).isInstanceOf(IllegalArgumentException.class);
         try (LanguageModel m = Corpus.tinyModel(5)) {
             FineTuner ok = FineTuner.of(m).maxSteps(1).batchSize(4);
             ok.zeroStage(2);

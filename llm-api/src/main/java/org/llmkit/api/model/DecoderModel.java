@@ -402,17 +402,58 @@ public final class DecoderModel extends AbstractBlock {
      * @return final-normed hidden states {@code [B,T,C]}
      */
     public NDArray hidden(NDArray ids, ForwardContext ctx) {
+        NDArray x = embed(ids, ctx);
+        if (kernels.fused() && ctx.inference) {
+            x = scripted().apply(x, ctx);
+        } else {
+            for (int i = 0; i < layers.size(); i++) {
+                x = layer(i, x, ctx);
+            }
+        }
+        return finalNorm(x);
+    }
+
+    /**
+     * The first piece of {@link #hidden}, for callers that run the model layer by layer (activation
+     * checkpointing, parameters gathered per layer): token embeddings, plus learned positions when the
+     * architecture has them.
+     *
+     * @param ids {@code [B,T]} int64 token ids
+     * @param ctx from {@link #context}
+     * @return {@code [B,T,C]}
+     */
+    public NDArray embed(NDArray ids, ForwardContext ctx) {
         NDArray x = Embedding.embedding(ids, embedTokens.getArray(), SparseFormat.DENSE).singletonOrThrow();
         if (embedPositions != null) {
             x = x.add(Embedding.embedding(ctx.positions, embedPositions.getArray(), SparseFormat.DENSE).singletonOrThrow());
         }
-        if (kernels.fused() && ctx.inference) {
-            x = scripted().apply(x, ctx);
-        } else {
-            for (DecoderLayer layer : layers) {
-                x = layer.apply(x, ctx);
-            }
-        }
+        return x;
+    }
+
+    /** @return the number of decoder layers */
+    public int layerCount() {
+        return layers.size();
+    }
+
+    /**
+     * Runs one decoder layer on the composed (differentiable) path.
+     *
+     * @param index the layer, in [0, {@link #layerCount()})
+     * @param x {@code [B,T,C]} the previous layer's output (or {@link #embed}'s)
+     * @param ctx from {@link #context}
+     * @return {@code [B,T,C]}
+     */
+    public NDArray layer(int index, NDArray x, ForwardContext ctx) {
+        return layers.get(index).apply(x, ctx);
+    }
+
+    /**
+     * The last piece of {@link #hidden}: the final norm.
+     *
+     * @param x {@code [B,T,C]} the last layer's output
+     * @return final-normed hidden states {@code [B,T,C]}
+     */
+    public NDArray finalNorm(NDArray x) {
         return finalNorm.apply(x);
     }
 
