@@ -38,7 +38,20 @@ public final class Generation {
     private boolean ignoreEos;
     private BooleanSupplier cancelled = () -> false;
 
+    private final Runner runner;
+
+    /** Runs the frozen request (the text model's decode loop, or a vision-language model's). */
+    @FunctionalInterface
+    interface Runner {
+        List<GenerationResult> run(List<int[]> prompts, Generator.Request request, Generator.PieceListener listener);
+    }
+
     Generation(LanguageModel model, List<int[]> prompts, GenerationDefaults defaults) {
+        this(model, prompts, defaults, model::runGeneration);
+    }
+
+    Generation(LanguageModel model, List<int[]> prompts, GenerationDefaults defaults, Runner runner) {
+        this.runner = runner;
         this.model = model;
         this.prompts = prompts;
         this.maxNewTokens = defaults.maxNewTokens();
@@ -253,7 +266,7 @@ public final class Generation {
     }
 
     private List<GenerationResult> run(Generator.PieceListener listener) {
-        return model.runGeneration(prompts, request(), listener);
+        return runner.run(prompts, request(), listener);
     }
 
     /** @return the prompts as given (not copied) */

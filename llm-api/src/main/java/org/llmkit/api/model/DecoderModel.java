@@ -381,7 +381,30 @@ public final class DecoderModel extends AbstractBlock {
      * @return final-normed hidden states {@code [B,T,C]}
      */
     public NDArray hidden(NDArray ids, ForwardContext ctx) {
-        NDArray x = Embedding.embedding(ids, embedTokens.getArray(), SparseFormat.DENSE).singletonOrThrow();
+        return hiddenFromEmbeddings(embed(ids), ctx);
+    }
+
+    /**
+     * Looks token ids up in the input embedding table (without learned positions, which
+     * {@link #hiddenFromEmbeddings} adds).
+     *
+     * @param ids {@code [B,T]} int64 token ids, owned by the caller's manager
+     * @return token embeddings {@code [B,T,C]} in the model's type
+     */
+    public NDArray embed(NDArray ids) {
+        return Embedding.embedding(ids, embedTokens.getArray(), SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /**
+     * Runs all layers from input embeddings instead of ids, so that some positions can carry other vectors
+     * (e.g. projected image patches of a vision-language model). Learned position embeddings, when the
+     * architecture has them, are added here.
+     *
+     * @param x {@code [B,T,C]} input embeddings in the model's type, e.g. from {@link #embed}
+     * @param ctx from {@link #context}
+     * @return final-normed hidden states {@code [B,T,C]}
+     */
+    public NDArray hiddenFromEmbeddings(NDArray x, ForwardContext ctx) {
         if (embedPositions != null) {
             x = x.add(Embedding.embedding(ctx.positions, embedPositions.getArray(), SparseFormat.DENSE).singletonOrThrow());
         }
