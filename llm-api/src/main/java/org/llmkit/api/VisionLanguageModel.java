@@ -255,6 +255,48 @@ public final class VisionLanguageModel implements AutoCloseable {
     }
 
     /**
+     * Tokenizes an image-text example for training or evaluation: the prompt with each placeholder expanded (the
+     * images first, each followed by a newline, when it has none), then the target text and the end-of-sequence
+     * token (the first of {@code generation_config.json}'s or the config's EOS ids, when there is one). Only the
+     * target text and the EOS token are scored.
+     *
+     * @param images pixel values per image
+     * @param prompt the prompt, possibly empty
+     * @param target the text the model should produce, non-empty
+     * @return the sequence
+     * @throws IllegalArgumentException when the prompt has placeholders but not one per image, or the target is empty
+     * @throws IllegalStateException when the model has no tokenizer
+     */
+    public ImageTextSequence sequence(List<float[][][]> images, String prompt, String target) {
+        Objects.requireNonNull(prompt, "prompt");
+        if (target == null || target.isEmpty()) {
+            throw new IllegalArgumentException("the target text is empty; an example needs text to score");
+        }
+        int[] head = encode(withPlaceholders(prompt, images.size()), images.size());
+        int[] answer = tokenizer().encode(target, false);
+        java.util.Set<Integer> eos = text.defaults().eosTokenIds();
+        int[] ids = Arrays.copyOf(head, head.length + answer.length + (eos.isEmpty() ? 0 : 1));
+        System.arraycopy(answer, 0, ids, head.length, answer.length);
+        if (!eos.isEmpty()) {
+            ids[ids.length - 1] = eos.iterator().next();
+        }
+        return new ImageTextSequence(ids, images, head.length);
+    }
+
+    /**
+     * Tokenizes a one-image example; see {@link #sequence(List, String, String)}.
+     *
+     * @param pixelValues the image's pixel values
+     * @param prompt the prompt, possibly empty
+     * @param target the text the model should produce, non-empty
+     * @return the sequence
+     */
+    public ImageTextSequence sequence(float[][][] pixelValues, String prompt, String target) {
+        return sequence(java.util.Collections.singletonList(Objects.requireNonNull(pixelValues, "pixelValues")), prompt,
+                target);
+    }
+
+    /**
      * Starts a generation request for ids with one image.
      *
      * @param ids the prompt, holding {@code imageTokens()} image tokens
@@ -318,9 +360,7 @@ public final class VisionLanguageModel implements AutoCloseable {
      */
     public Generation generate(List<BufferedImage> images, String prompt) {
         Objects.requireNonNull(prompt, "prompt");
-        String full = prompt.contains(IMAGE_PLACEHOLDER) ? prompt
-                : (IMAGE_PLACEHOLDER + "\n").repeat(images.size()) + prompt;
-        int[] ids = encode(full, images.size());
+        int[] ids = encode(withPlaceholders(prompt, images.size()), images.size());
         return generate(ids, preprocessAll(images));
     }
 
@@ -340,6 +380,11 @@ public final class VisionLanguageModel implements AutoCloseable {
         }
         String prompt = tokenizer().applyChatTemplate(messages, true);
         return generate(encode(prompt, images.size(), false), preprocessAll(images));
+    }
+
+    // a prompt without placeholders gets the images first, each on its own line
+    private static String withPlaceholders(String prompt, int images) {
+        return prompt.contains(IMAGE_PLACEHOLDER) ? prompt : (IMAGE_PLACEHOLDER + "\n").repeat(images) + prompt;
     }
 
     private List<float[][][]> preprocessAll(List<BufferedImage> images) {
