@@ -19,7 +19,8 @@ import org.llmkit.api.ModelFormatException;
  * Turns images into the pixel values a vision tower takes, following a {@code preprocessor_config.json} as
  * transformers' {@code CLIPImageProcessor} does:
  * <ol>
- * <li>convert to RGB (alpha dropped, grey replicated);</li>
+ * <li>convert to RGB (alpha dropped, grey replicated; always, whatever {@code do_convert_rgb} says, since the
+ *     vision tower takes three channels);</li>
  * <li>resize so that the shortest edge is {@code size.shortest_edge} (the other edge
  *     {@code int(shortest_edge * long / short)}), or to {@code size.height x size.width}, with Pillow's
  *     antialiased filter named by {@code resample} (3 = bicubic);</li>
@@ -165,9 +166,6 @@ public final class ImageProcessor {
             if (cropHeight <= 0 || cropWidth <= 0) {
                 throw new ModelFormatException(file, "crop_size " + c + " must be positive");
             }
-        }
-        if (n.has("do_convert_rgb") && !n.get("do_convert_rgb").asBoolean(true)) {
-            throw new ModelFormatException(file, "do_convert_rgb false is not supported: images are always read as RGB");
         }
         boolean normalize = n.path("do_normalize").asBoolean(true);
         double[] mean = triple(file, n, "image_mean", CLIP_MEAN);
