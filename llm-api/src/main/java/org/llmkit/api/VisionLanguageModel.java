@@ -321,9 +321,7 @@ public final class VisionLanguageModel implements AutoCloseable {
         Objects.requireNonNull(ids, "ids");
         List<float[][][]> pixels = List.copyOf(images);
         model.checkImageTokens(ids, pixels.size(), "ids");
-        try (NDManager m = text.manager().newSubManager()) {
-            model.pixelArray(m, pixels);              // checks the shapes now rather than at run time
-        }
+        model.checkPixelValues(pixels);
         return new Generation(text, List.of(ids.clone()), text.defaults(), (prompts, request, listener) -> {
             try (NoGradient g = NoGradient.scope(); NDManager m = text.manager().newSubManager()) {
                 NDArray features = pixels.isEmpty() ? null : model.imageFeatures(model.pixelArray(m, pixels));
@@ -391,6 +389,20 @@ public final class VisionLanguageModel implements AutoCloseable {
         List<float[][][]> out = new ArrayList<>(images.size());
         images.forEach(i -> out.add(preprocess(Objects.requireNonNull(i, "image"))));
         return out;
+    }
+
+    /**
+     * Saves the model as a LLaVA folder (transformers 4's checkpoint names, which transformers 4 and 5 load):
+     * {@code model.safetensors} with the vision tower, the projector and the language model (a LoRA adapter folded
+     * in; save it alone with {@code languageModel().saveAdapter(dir)}), the source folder's {@code config.json},
+     * {@code preprocessor_config.json} and generation config, and the tokenizer files. Written atomically,
+     * {@code config.json} last.
+     *
+     * @param dir the target folder (created if needed)
+     * @throws IOException when writing fails
+     */
+    public void save(Path dir) throws IOException {
+        VisionModelWriter.save(this, dir);
     }
 
     @Override

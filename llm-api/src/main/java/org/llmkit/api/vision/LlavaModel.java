@@ -163,19 +163,15 @@ public final class LlavaModel {
     }
 
     /**
-     * Stacks images into one array.
+     * Checks that every image has the shape the vision tower takes.
      *
-     * @param m owner of the result
-     * @param images pixel values {@code [channels][image_size][image_size]} each, as the image processor makes
-     * @return {@code [I, channels, image_size, image_size]} float32
-     * @throws IllegalArgumentException when an image has another shape than the vision tower takes
+     * @param images pixel values {@code [channels][image_size][image_size]} each
+     * @throws IllegalArgumentException naming the image and both shapes otherwise
      */
-    public NDArray pixelArray(NDManager m, List<float[][][]> images) {
+    public void checkPixelValues(List<float[][][]> images) {
         VisionConfig v = config.vision();
         int ch = v.numChannels();
         int s = v.imageSize();
-        float[] flat = new float[images.size() * ch * s * s];
-        int at = 0;
         for (int i = 0; i < images.size(); i++) {
             float[][][] px = images.get(i);
             if (px == null || px.length != ch || px[0].length != s || px[0][0].length != s) {
@@ -184,11 +180,38 @@ public final class LlavaModel {
                         + " make them with the model's preprocess(...)");
             }
             for (float[][] plane : px) {
+                if (plane.length != s) {
+                    throw new IllegalArgumentException("image " + i + " has a plane of " + plane.length
+                            + " rows; the vision tower takes " + s);
+                }
                 for (float[] row : plane) {
                     if (row.length != s) {
                         throw new IllegalArgumentException("image " + i + " has a pixel row of " + row.length
                                 + " values; the vision tower takes " + s);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * Stacks images into one array.
+     *
+     * @param m owner of the result
+     * @param images pixel values {@code [channels][image_size][image_size]} each, as the image processor makes
+     * @return {@code [I, channels, image_size, image_size]} float32
+     * @throws IllegalArgumentException when an image has another shape than the vision tower takes
+     */
+    public NDArray pixelArray(NDManager m, List<float[][][]> images) {
+        checkPixelValues(images);
+        VisionConfig v = config.vision();
+        int ch = v.numChannels();
+        int s = v.imageSize();
+        float[] flat = new float[images.size() * ch * s * s];
+        int at = 0;
+        for (float[][][] px : images) {
+            for (float[][] plane : px) {
+                for (float[] row : plane) {
                     System.arraycopy(row, 0, flat, at, s);
                     at += s;
                 }
