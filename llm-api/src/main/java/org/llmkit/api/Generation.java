@@ -39,6 +39,7 @@ public final class Generation {
     private BooleanSupplier cancelled = () -> false;
 
     private final Runner runner;
+    private final boolean textOnly;
 
     /** Runs the frozen request (the text model's decode loop, or a vision-language model's). */
     @FunctionalInterface
@@ -47,11 +48,13 @@ public final class Generation {
     }
 
     Generation(LanguageModel model, List<int[]> prompts, GenerationDefaults defaults) {
-        this(model, prompts, defaults, model::runGeneration);
+        this(model, prompts, defaults, model::runGeneration, true);
     }
 
-    Generation(LanguageModel model, List<int[]> prompts, GenerationDefaults defaults, Runner runner) {
+    Generation(LanguageModel model, List<int[]> prompts, GenerationDefaults defaults, Runner runner,
+            boolean textOnly) {
         this.runner = runner;
+        this.textOnly = textOnly;
         this.model = model;
         this.prompts = prompts;
         this.maxNewTokens = defaults.maxNewTokens();
@@ -267,6 +270,11 @@ public final class Generation {
 
     private List<GenerationResult> run(Generator.PieceListener listener) {
         return runner.run(prompts, request(), listener);
+    }
+
+    /** @return whether the request runs the text model's own decode loop (no image features) */
+    boolean textOnly() {
+        return textOnly;
     }
 
     /** @return the prompts as given (not copied) */

@@ -329,7 +329,7 @@ public final class VisionLanguageModel implements AutoCloseable {
                         : batch -> model.inputEmbeddings(batch, features);
                 return Generator.generate(model.text(), text.manager(), prompts, request, listener, embedder);
             }
-        });
+        }, pixels.isEmpty());
     }
 
     /**

@@ -85,6 +85,27 @@ class VisionBadInputTest {
     }
 
     @Test
+    void imagePromptsAreNotSilentlyContinuouslyBatchedAsText() {
+        int[] ids = Fixtures.ints(Fixtures.reference("llava").get("input_ids").get(0));
+        float[][][] px = model.preprocess(new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB));
+        org.llmkit.api.generate.BatchDecoder.Listener ignore = new org.llmkit.api.generate.BatchDecoder.Listener() {
+            @Override
+            public void onPiece(String piece) { }
+
+            @Override
+            public void onComplete(org.llmkit.api.generate.GenerationResult result) { }
+
+            @Override
+            public void onFailure(Throwable error) { }
+        };
+        try (ContinuousBatch batch = model.languageModel().continuousBatch(2, 4096)) {
+            assertThatThrownBy(() -> batch.admit(model.generate(ids, px).maxNewTokens(2), ignore))
+                    .isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessageContaining("continuous batching of image prompts is not supported");
+        }
+    }
+
+    @Test
     void pixelValuesOfTheWrongSizeAreRefused() {
         int[] ids = Fixtures.ints(Fixtures.reference("llava").get("input_ids").get(0));
         float[][][] wrong = new float[3][40][48];
