@@ -105,6 +105,10 @@ public final class ContinuousBatch implements AutoCloseable {
         if (generation.model() != model) {
             throw new IllegalArgumentException("the generation belongs to another model than this batch");
         }
+        if (!generation.textOnly()) {
+            throw new UnsupportedOperationException("continuous batching of image prompts is not supported; run a"
+                    + " VisionLanguageModel request on its own (tokens(), text(), stream(...))");
+        }
         if (generation.prompts().size() != 1) {
             throw new IllegalArgumentException("a continuous batch takes one prompt per request, this one has "
                     + generation.prompts().size());

@@ -38,7 +38,23 @@ public final class Generation {
     private boolean ignoreEos;
     private BooleanSupplier cancelled = () -> false;
 
+    private final Runner runner;
+    private final boolean textOnly;
+
+    /** Runs the frozen request (the text model's decode loop, or a vision-language model's). */
+    @FunctionalInterface
+    interface Runner {
+        List<GenerationResult> run(List<int[]> prompts, Generator.Request request, Generator.PieceListener listener);
+    }
+
     Generation(LanguageModel model, List<int[]> prompts, GenerationDefaults defaults) {
+        this(model, prompts, defaults, model::runGeneration, true);
+    }
+
+    Generation(LanguageModel model, List<int[]> prompts, GenerationDefaults defaults, Runner runner,
+            boolean textOnly) {
+        this.runner = runner;
+        this.textOnly = textOnly;
         this.model = model;
         this.prompts = prompts;
         this.maxNewTokens = defaults.maxNewTokens();
@@ -253,7 +269,12 @@ public final class Generation {
     }
 
     private List<GenerationResult> run(Generator.PieceListener listener) {
-        return model.runGeneration(prompts, request(), listener);
+        return runner.run(prompts, request(), listener);
+    }
+
+    /** @return whether the request runs the text model's own decode loop (no image features) */
+    boolean textOnly() {
+        return textOnly;
     }
 
     /** @return the prompts as given (not copied) */

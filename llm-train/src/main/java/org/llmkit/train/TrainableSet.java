@@ -101,6 +101,24 @@ final class TrainableSet {
         return set;
     }
 
+    /**
+     * Adds every parameter of another block (a vision-language model's projector) and switches gradient
+     * recording on for them.
+     *
+     * @param prefix prepended to the parameters' names (keeps optimizer state names unique)
+     * @param params name to parameter
+     * @param decayBiasAndNorm whether 1-D parameters get weight decay
+     * @return this set
+     */
+    TrainableSet include(String prefix, Map<String, Parameter> params, boolean decayBiasAndNorm) {
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            NDArray a = e.getValue().getArray();
+            a.setRequiresGradient(true);
+            entries.add(new Entry(prefix + e.getKey(), a, decayBiasAndNorm || a.getShape().dimension() != 1));
+        }
+        return this;
+    }
+
     /** @return the trainable parameters, in model order */
     List<Entry> entries() {
         return entries;

@@ -48,6 +48,22 @@ public final class Generator {
     public record Request(SamplingSettings sampling, int maxNewTokens, Set<Integer> eosTokenIds, List<String> stops,
             Function<int[], String> decoder, BooleanSupplier cancelled) { }
 
+    /**
+     * Turns the prefill's token ids into input embeddings, for models whose prompts carry more than tokens (a
+     * vision-language model puts projected image patches at its image-token positions). Decode steps after the
+     * prefill embed their single new token as usual.
+     */
+    @FunctionalInterface
+    public interface PromptEmbedder {
+        /**
+         * Embeds the (left-padded) prompts.
+         *
+         * @param ids {@code [B,T]} int64 prompt ids, owned by the prefill's manager
+         * @return {@code [B,T,C]} input embeddings in the model's type
+         */
+        NDArray embed(NDArray ids);
+    }
+
     private Generator() { }
 
     /**
@@ -62,6 +78,22 @@ public final class Generator {
      */
     public static List<GenerationResult> generate(DecoderModel model, NDManager parent, List<int[]> prompts,
             Request request, PieceListener listener) {
+        return generate(model, parent, prompts, request, listener, null);
+    }
+
+    /**
+     * Generates for a batch of prompts whose prefill runs from input embeddings.
+     *
+     * @param model the model
+     * @param parent manager under which per-generation arrays are made
+     * @param prompts non-empty prompts (validated by the caller)
+     * @param request settings
+     * @param listener receives streamed pieces, or null
+     * @param embedder embeds the prefill's ids, or null to look them up in the model's embedding table
+     * @return one result per prompt, in order
+     */
+    public static List<GenerationResult> generate(DecoderModel model, NDManager parent, List<int[]> prompts,
+            Request request, PieceListener listener, PromptEmbedder embedder) {
         long start = System.nanoTime();
         int batch = prompts.size();
         int longest = prompts.stream().mapToInt(p -> p.length).max().orElseThrow();
@@ -101,7 +133,8 @@ public final class Generator {
                     boolean[][] valid = slice(keyValid, past + t);
                     ForwardContext ctx = model.context(m, positions, valid, cache, past);
                     NDArray ids = m.create(flatten(step), new Shape(batch, t));
-                    NDArray hidden = model.hidden(ids, ctx).get(new NDIndex(":, -1:, :"));
+                    NDArray x = produced == 0 && embedder != null ? embedder.embed(ids) : model.embed(ids);
+                    NDArray hidden = model.hiddenFromEmbeddings(x, ctx).get(new NDIndex(":, -1:, :"));
                     chosen = choose(model, hidden, seqs);
                     past += t;
                 }

@@ -3,7 +3,7 @@ package org.llmkit.api.model;
 import ai.djl.ndarray.NDArray;
 
 /** The MLP activations HF configs name ({@code hidden_act} / {@code activation_function}). */
-final class Activations {
+public final class Activations {
     private Activations() { }
 
     /**
@@ -13,15 +13,18 @@ final class Activations {
      * @param x input
      * @param c constants
      * @return activated array
+     * @throws UnsupportedOperationException naming the supported activations when {@code name} is not one
      */
-    static NDArray apply(String name, NDArray x, Constants c) {
+    public static NDArray apply(String name, NDArray x, Constants c) {
         return switch (name) {
             case "silu", "swish" -> x.mul(x.getNDArrayInternal().sigmoid());
             case "gelu" -> x.getNDArrayInternal().gelu();
             case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> geluTanh(x, c);
             case "relu" -> x.getNDArrayInternal().relu();
+            // CLIP's x * sigmoid(1.702 x)
+            case "quick_gelu" -> x.mul(x.mul(c.of(1.702f)).getNDArrayInternal().sigmoid());
             default -> throw new UnsupportedOperationException("activation '" + name
-                    + "' is not supported; supported: silu, gelu, gelu_new, gelu_pytorch_tanh, relu");
+                    + "' is not supported; supported: silu, gelu, gelu_new, gelu_pytorch_tanh, quick_gelu, relu");
         };
     }
 

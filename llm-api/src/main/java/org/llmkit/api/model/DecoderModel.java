@@ -402,15 +402,18 @@ public final class DecoderModel extends AbstractBlock {
      * @return final-normed hidden states {@code [B,T,C]}
      */
     public NDArray hidden(NDArray ids, ForwardContext ctx) {
-        NDArray x = embed(ids, ctx);
-        if (kernels.fused() && ctx.inference) {
-            x = scripted().apply(x, ctx);
-        } else {
-            for (int i = 0; i < layers.size(); i++) {
-                x = layer(i, x, ctx);
-            }
-        }
-        return finalNorm(x);
+        return hiddenFromEmbeddings(embed(ids), ctx);
+    }
+
+    /**
+     * Looks token ids up in the input embedding table (without learned positions, which
+     * {@link #hiddenFromEmbeddings} adds).
+     *
+     * @param ids {@code [B,T]} int64 token ids, owned by the caller's manager
+     * @return token embeddings {@code [B,T,C]} in the model's type
+     */
+    public NDArray embed(NDArray ids) {
+        return Embedding.embedding(ids, embedTokens.getArray(), SparseFormat.DENSE).singletonOrThrow();
     }
 
     /**
@@ -423,7 +426,31 @@ public final class DecoderModel extends AbstractBlock {
      * @return {@code [B,T,C]}
      */
     public NDArray embed(NDArray ids, ForwardContext ctx) {
-        NDArray x = Embedding.embedding(ids, embedTokens.getArray(), SparseFormat.DENSE).singletonOrThrow();
+        return withPositions(embed(ids), ctx);
+    }
+
+    /**
+     * Runs all layers from input embeddings instead of ids, so that some positions can carry other vectors
+     * (e.g. projected image patches of a vision-language model). Learned position embeddings, when the
+     * architecture has them, are added here.
+     *
+     * @param x {@code [B,T,C]} input embeddings in the model's type, e.g. from {@link #embed(NDArray)}
+     * @param ctx from {@link #context}
+     * @return final-normed hidden states {@code [B,T,C]}
+     */
+    public NDArray hiddenFromEmbeddings(NDArray x, ForwardContext ctx) {
+        x = withPositions(x, ctx);
+        if (kernels.fused() && ctx.inference) {
+            x = scripted().apply(x, ctx);
+        } else {
+            for (int i = 0; i < layers.size(); i++) {
+                x = layer(i, x, ctx);
+            }
+        }
+        return finalNorm(x);
+    }
+
+    private NDArray withPositions(NDArray x, ForwardContext ctx) {
         if (embedPositions != null) {
             x = x.add(Embedding.embedding(ctx.positions, embedPositions.getArray(), SparseFormat.DENSE).singletonOrThrow());
         }
