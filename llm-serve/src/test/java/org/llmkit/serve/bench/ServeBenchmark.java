@@ -58,6 +58,7 @@ public final class ServeBenchmark {
         try (LanguageModel m = LanguageModel.load(model)) {
             writeWordTokenizer(tokenizer, m.config().vocabSize());
             LanguageModel served = m.withTokenizer(Tokenizer.load(tokenizer));
+            engineOnly(served, maxTokens);
             try (LlmServer server = LlmServer.of(served).port(0).modelName("bench").maxBatchSize(16).maxQueue(64)
                     .start()) {
                 run(server, 16, 5, maxTokens);                                // warm-up
@@ -82,6 +83,58 @@ public final class ServeBenchmark {
             }
         } finally {
             Files.deleteIfExists(tokenizer);
+        }
+    }
+
+    /** The continuous batcher alone (no HTTP): generated tokens/s with 1, 4 and 16 sequences decoding together. */
+    private static void engineOnly(LanguageModel m, int maxTokens) {
+        Random r = new Random(0);
+        System.out.println("| sequences in the batch (no HTTP) | generated tokens/s | vs 1 |");
+        System.out.println("| --- | --- | --- |");
+        double single = 0;
+        for (int round = 0; round < 2; round++) {
+            for (int n : new int[] {1, 4, 16}) {
+                long start = System.nanoTime();
+                long tokens = 0;
+                try (org.llmkit.api.ContinuousBatch batch = m.continuousBatch(16, 16L * 4096)) {
+                    List<int[]> done = new ArrayList<>();
+                    for (int i = 0; i < n; i++) {
+                        int[] prompt = new int[32];
+                        for (int j = 0; j < prompt.length; j++) {
+                            prompt[j] = 2 + r.nextInt(1000);
+                        }
+                        batch.admit(m.generate(prompt).maxNewTokens(maxTokens).greedy().ignoreEos(),
+                                new org.llmkit.api.generate.BatchDecoder.Listener() {
+                                    @Override
+                                    public void onPiece(String piece) { }
+
+                                    @Override
+                                    public void onComplete(org.llmkit.api.generate.GenerationResult result) {
+                                        done.add(result.newTokens());
+                                    }
+
+                                    @Override
+                                    public void onFailure(Throwable error) {
+                                        throw new IllegalStateException(error);
+                                    }
+                                });
+                    }
+                    while (batch.running() > 0) {
+                        batch.step();
+                    }
+                    for (int[] t : done) {
+                        tokens += t.length;
+                    }
+                }
+                double tokS = tokens / ((System.nanoTime() - start) / 1e9);
+                if (n == 1) {
+                    single = tokS;
+                }
+                if (round == 1) {
+                    System.out.printf(Locale.ROOT, "| %d | %.1f | %.2fx |%n", n, tokS, tokS / single);
+                    System.out.printf(Locale.ROOT, "engine_tok_s_%d=%.1f%n", n, tokS);
+                }
+            }
         }
     }
 
