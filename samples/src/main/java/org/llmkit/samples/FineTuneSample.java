@@ -42,7 +42,7 @@ public final class FineTuneSample {
     public static void main(String[] argv) throws Exception {
         Args args = ModelOptions.describe(new Args("java -jar llmkit-samples.jar finetune [options]", argv))
                 .describe("data", "pipeline output folder with train/ and validation/ token shards (default: "
-                        + "2,000 fresh bundled stories tokenized in memory)")
+                        + "1,000 fresh bundled stories tokenized in memory, 64 validation sequences)")
                 .describe("seq-len", "sequence length when tokenizing the bundled stories (default 128)")
                 .describe("lora", "LoRA rank (e.g. 8); omit for full fine-tuning")
                 .describe("targets", "LoRA target modules, comma-separated (default q_proj,v_proj)")
@@ -113,9 +113,11 @@ public final class FineTuneSample {
             return new TokenDataset.Split(TokenDataset.open(folder.resolve("train")),
                     TokenDataset.open(folder.resolve("validation")));
         }
-        List<String> stories = StoryCorpus.seeded(7).stories(2000);
+        List<String> stories = StoryCorpus.seeded(7).stories(1000);
         TokenDataset all = Pipeline.from(Dataset.of(stories)).tokenize(model.tokenizer(), true)
                 .pack(args.integer("seq-len", 128)).collectTokens();
-        return all.split(0.9, 7);
+        TokenDataset.Split split = all.split(0.9, 7);
+        TokenDataset validation = split.validation();
+        return new TokenDataset.Split(split.train(), validation.slice(0, Math.min(64, validation.size())));
     }
 }

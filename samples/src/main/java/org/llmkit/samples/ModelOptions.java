@@ -37,7 +37,7 @@ final class ModelOptions {
         }
         if (!Files.isRegularFile(DEFAULT_MODEL.resolve("config.json"))) {
             throw new IllegalArgumentException("no --model given and no trained model at " + DEFAULT_MODEL
-                    + ": run `java -jar samples/target/llmkit-samples.jar plan` first, or pass --model DIR");
+                    + ": run the plan sample first (./llmkit plan), or pass --model DIR");
         }
         return DEFAULT_MODEL;
     }
