@@ -8,7 +8,7 @@ import org.llmkit.samples.plan.PlanSettings;
  * The whole plan in one command: corpus, pipeline, training, evaluation, serving, on bundled data.
  *
  * <pre>
- * java -jar llmkit-samples.jar plan                        # ~5-8 minutes on 2 cores, writes runs/plan
+ * java -jar llmkit-samples.jar plan                        # ~5 minutes on 2 cores, writes runs/plan
  * java -jar llmkit-samples.jar plan --quick --out /tmp/p   # a reduced run, under a minute of training
  * java -jar llmkit-samples.jar plan --model ~/models/Llama-3.2-1B --lora 8 --steps 100 --device gpu
  * </pre>
@@ -38,19 +38,24 @@ public final class PlanSample {
                 .describe("seq-len", "tokens per training sequence (default 128; quick 64)")
                 .describe("hidden", "hidden size of the new model (default 128; quick 64)")
                 .describe("layers", "decoder layers of the new model (default 4; quick 2)")
-                .describe("steps", "optimizer steps (default 400; quick 30)")
-                .describe("batch", "sequences per step (default 16; quick 8)")
+                .describe("steps", "optimizer steps (default 1600; quick 30)")
+                .describe("batch", "sequences per step (default 8)")
                 .describe("lr", "peak learning rate (default 3e-3)")
-                .describe("eval-every", "steps between validation losses (default 50; quick 10)")
+                .describe("eval-every", "steps between validation losses (default 200; quick 10)")
                 .describe("model", "fine-tune this HuggingFace model folder instead of training from scratch")
                 .describe("tokenizer", "tokenizer folder for a --model that has none")
                 .describe("lora", "with --model: LoRA rank (e.g. 8) instead of full fine-tuning")
-                .describe("device", "cpu (default) or gpu");
+                .describe("device", "cpu (default) or gpu")
+                .describe("threads", "libtorch intra-op threads (default 1: the plan's small model gains nothing from "
+                        + "more, and on a busy machine idle-spinning OpenMP threads cost up to 15x)");
         if (args.wantsHelp()) {
             System.out.print(args.helpText());
             return;
         }
         args.checkKnown();
+        // read once when the PyTorch engine starts, which happens below
+        System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(args.integer("threads", 1)));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         PlanSettings base = args.flag("quick") ? PlanSettings.quick() : PlanSettings.defaults();
         PlanSettings settings = new PlanSettings(args.integer("stories", base.stories()),
                 args.integer("seed", (int) base.seed()), args.integer("vocab", base.vocabularySize()),

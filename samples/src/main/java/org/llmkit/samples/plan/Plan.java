@@ -274,7 +274,7 @@ public final class Plan {
         try (LlmServer server = LlmServer.of(model).host("127.0.0.1").port(0).modelName("llmkit-plan").start()) {
             URI base = URI.create("http://127.0.0.1:" + server.port());
             log.printf("  serving on %s/v1; POST /v1/chat/completions \"%s\"%n", base, CHAT_MESSAGE);
-            exchange = ChatRequest.send(base, server.modelName(), CHAT_MESSAGE, 64);
+            exchange = ChatRequest.send(base, server.modelName(), CHAT_MESSAGE, 120);
         }
         Path serveDir = Files.createDirectories(out.resolve("serve"));
         AtomicFiles.writeString(serveDir.resolve("request.json"), pretty(exchange.request()));

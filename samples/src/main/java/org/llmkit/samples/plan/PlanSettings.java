@@ -3,7 +3,7 @@ package org.llmkit.samples.plan;
 import java.nio.file.Path;
 
 /**
- * What {@link Plan} does at each step. {@link #defaults()} is the full run (about 5-8 minutes on 2 cores),
+ * What {@link Plan} does at each step. {@link #defaults()} is the full run (about 5 minutes on 2 cores),
  * {@link #quick()} a reduced one for tests (well under a minute of training).
  *
  * @param stories bundled stories to generate, &gt;= 50 (noise documents come on top)
@@ -86,12 +86,14 @@ public record PlanSettings(int stories, long seed, int vocabularySize, int seque
 
     /**
      * The full run: 5,000 stories, a 1,024-token BPE, a 4-layer Llama of hidden size 128 (0.9 M parameters)
-     * trained for 400 steps of 16 x 128 tokens.
+     * trained for 1,600 steps of 8 x 128 tokens (about 4 minutes of the 5 on 2 cores). Around step 1,000 the model
+     * learns to carry a story's names forward: validation loss drops from about 0.70 to 0.54 and the
+     * {@code story_hero} task goes from chance to nearly always right.
      *
      * @return the settings
      */
     public static PlanSettings defaults() {
-        return new PlanSettings(5000, 42, 1024, 128, 128, 4, 4, 2, 400, 16, 3e-3, 50, 128, 100, 4, 32, null, null,
+        return new PlanSettings(5000, 42, 1024, 128, 128, 4, 4, 2, 1600, 8, 3e-3, 200, 128, 100, 4, 32, null, null,
                 0, "cpu");
     }
 
