@@ -1,6 +1,5 @@
 package org.llmkit.samples.plan;
 
-import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -15,9 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.llmkit.api.ChatMessage;
 import org.llmkit.api.LanguageModel;
-import org.llmkit.api.ModelConfig;
 import org.llmkit.api.Tokenizer;
 import org.llmkit.api.io.AtomicFiles;
 import org.llmkit.data.Dataset;
@@ -74,10 +71,7 @@ public final class Plan {
     private final Path out;
     private final PrintStream log;
     private final ObjectNode summary = MAPPER.createObjectNode();
-    private final ObjectNode timings;
-    private int step;
-    private String currentStep;
-    private long stepStart;
+    private final StepLog steps;
 
     private Plan(PlanSettings settings, Path out, PrintStream log) {
         this.settings = settings;
@@ -89,7 +83,7 @@ public final class Plan {
         s.setAll((ObjectNode) MAPPER.valueToTree(settings));
         s.put("baseModel", settings.baseModel() == null ? null : settings.baseModel().toString());
         s.put("tokenizer", settings.tokenizer() == null ? null : settings.tokenizer().toString());
-        timings = summary.putObject("seconds");
+        steps = new StepLog(log, STEPS, summary.putObject("seconds"));
     }
 
     /**
@@ -122,11 +116,11 @@ public final class Plan {
         log.printf("llmkit plan: %s, run folder %s%n", settings.fromScratch() ? "train a small Llama from scratch"
                 : (settings.loraRank() > 0 ? "LoRA" : "full") + " fine-tuning of " + settings.baseModel(), out);
 
-        begin("corpus", "generate the bundled stories with noise");
+        steps.begin("corpus", "generate the bundled stories with noise");
         List<BundledCorpus.Doc> docs;
-        Tokenizer tokenizer = settings.fromScratch() ? null : baseTokenizer();
+        Tokenizer tokenizer = settings.fromScratch() ? null : PlanModels.baseTokenizer(settings);
         docs = tokenizer == null ? BundledCorpus.generate(settings.stories(), settings.seed())
-                : BundledCorpus.generate(settings.stories(), settings.seed(), chatFormat(tokenizer));
+                : BundledCorpus.generate(settings.stories(), settings.seed(), PlanModels.chatFormat(tokenizer));
         Path corpusFile = out.resolve("corpus.jsonl");
         BundledCorpus.writeJsonl(docs, corpusFile);
         Map<String, Integer> kinds = new TreeMap<>();
@@ -136,9 +130,9 @@ public final class Plan {
         corpus.put("documents", docs.size()).put("characters", chars);
         corpus.set("by_kind", MAPPER.valueToTree(kinds));
         log.printf("  %,d documents, %,d characters: %s -> %s%n", docs.size(), chars, kinds, corpusFile);
-        end();
+        steps.end();
 
-        begin("tokenizer", settings.fromScratch() ? "train a byte-level BPE on the corpus" : "use the model's");
+        steps.begin("tokenizer", settings.fromScratch() ? "train a byte-level BPE on the corpus" : "use the model's");
         if (tokenizer == null) {
             List<String> texts = docs.stream().map(BundledCorpus.Doc::text).toList();
             BpeVocabulary vocabulary = BpeTrainer.vocabularySize(settings.vocabularySize()).train(texts);
@@ -153,7 +147,7 @@ public final class Plan {
         int[] example = tokenizer.encode(SAMPLE_PROMPT + " there was a little cat.");
         log.printf("  vocabulary %,d; \"%s there was a little cat.\" -> %d tokens %s%n", tokenizer.vocabSize(),
                 SAMPLE_PROMPT, example.length, tokenPieces(tokenizer, example));
-        end();
+        steps.end();
 
         try (Tokenizer tok = tokenizer) {
             return afterTokenizer(tok, corpusFile, start);
@@ -162,7 +156,7 @@ public final class Plan {
 
     private PlanSummary afterTokenizer(Tokenizer tokenizer, Path corpusFile, long start)
             throws IOException, InterruptedException {
-        begin("pipeline", "normalize, dedup, near-dedup, language, quality, toxicity, tokenize, pack, split");
+        steps.begin("pipeline", "normalize, dedup, near-dedup, language, quality, toxicity, tokenize, pack, split");
         Path data = out.resolve("data");
         PipelineReport report = Pipeline.from(Dataset.jsonl(corpusFile))
                 .normalize().dedup().nearDedup(0.8).language("en").quality(QualityRules.gopher())
@@ -175,7 +169,7 @@ public final class Plan {
         pipeline.set("dropped_by_reason", MAPPER.valueToTree(report.droppedByReason()));
         log.printf("  %,d documents in, %,d kept; dropped: %s%n", report.documentsIn(), report.documentsOut(),
                 report.droppedByReason());
-        end();
+        steps.end();
 
         try (TokenDataset train = TokenDataset.open(data.resolve("train"));
              TokenDataset validation = TokenDataset.open(data.resolve("validation"))) {
@@ -188,11 +182,11 @@ public final class Plan {
 
     private PlanSummary afterData(Tokenizer tokenizer, TokenDataset train, TokenDataset validation, long start)
             throws IOException, InterruptedException {
-        begin("train", settings.fromScratch() ? "a small Llama from scratch" : "fine-tune " + settings.baseModel());
+        steps.begin("train", settings.fromScratch() ? "a small Llama from scratch" : "fine-tune " + settings.baseModel());
         Path modelDir = out.resolve("model");
         Path adapterDir = out.resolve("adapter");
         TrainingResult result;
-        try (LanguageModel model = initialModel(tokenizer)) {
+        try (LanguageModel model = PlanModels.initial(settings, tokenizer, out.resolve("initial-model"))) {
             ObjectNode m = summary.putObject("model");
             m.put("architecture", model.config().modelType()).put("parameters", model.config().parameterCount())
                     .put("hidden_size", model.config().hiddenSize()).put("layers", model.config().numLayers())
@@ -223,9 +217,9 @@ public final class Plan {
                     evals.get(0).loss(), evals.get(evals.size() - 1).loss(), evals.get(0).perplexity(),
                     evals.get(evals.size() - 1).perplexity(), result.tokensPerSecond());
             log.printf("  metrics and loss curve -> %s%n", out.resolve("train"));
-            end();
+            steps.end();
 
-            begin("save", "write the model with its tokenizer, reload it and generate");
+            steps.begin("save", "write the model with its tokenizer, reload it and generate");
             if (settings.loraRank() > 0) {
                 model.saveAdapter(adapterDir);
                 log.printf("  LoRA adapter (PEFT format) -> %s%n", adapterDir);
@@ -234,18 +228,18 @@ public final class Plan {
                 log.printf("  model and tokenizer -> %s%n", modelDir);
             }
         }
-        try (LanguageModel reloaded = reload(modelDir, adapterDir, tokenizer)) {
+        try (LanguageModel reloaded = PlanModels.reload(settings, modelDir, adapterDir, tokenizer)) {
             String text = reloaded.generate(SAMPLE_PROMPT).maxNewTokens(48).greedy().text();
             summary.putObject("sample").put("prompt", SAMPLE_PROMPT).put("completion", text);
             log.printf("  reloaded; greedy: %s%s%n", SAMPLE_PROMPT, text);
-            end();
+            steps.end();
             return afterSave(reloaded, validation, start);
         }
     }
 
     private PlanSummary afterSave(LanguageModel model, TokenDataset validation, long start)
             throws IOException, InterruptedException {
-        begin("eval", "perplexity, two multiple-choice tasks, latency");
+        steps.begin("eval", "perplexity, two multiple-choice tasks, latency");
         long taskSeed = settings.seed() + 1_000_003;   // stories the corpus never had
         EvalReport measured = Evaluator.of(model)
                 .perplexity(validation).contextLength(settings.sequenceLength())
@@ -267,9 +261,9 @@ public final class Plan {
                 report.metric("perplexity", "perplexity"), report.metric("story_next_sentence", "acc"),
                 report.metric("story_hero", "acc"), report.metric("latency", "time_to_first_token_ms"),
                 report.metric("latency", "decode_tokens_per_second"), out.resolve("eval"));
-        end();
+        steps.end();
 
-        begin("serve", "start LlmServer on a free loopback port and send one chat request");
+        steps.begin("serve", "start LlmServer on a free loopback port and send one chat request");
         ChatRequest.Exchange exchange;
         try (LlmServer server = LlmServer.of(model).host("127.0.0.1").port(0).modelName("llmkit-plan").start()) {
             URI base = URI.create("http://127.0.0.1:" + server.port());
@@ -286,7 +280,7 @@ public final class Plan {
                     + exchange.response());
         }
         log.printf("  HTTP %d in %.2f s: %s%n", exchange.status(), exchange.seconds(), exchange.answer());
-        end();
+        steps.end();
 
         double total = (System.nanoTime() - start) / 1e9;
         summary.put("total_seconds", total);
@@ -294,71 +288,6 @@ public final class Plan {
         AtomicFiles.writeString(out.resolve("summary.md"), PlanSummary.markdown(summary));
         log.printf("done in %s; summary -> %s%n", minutes(total), out.resolve("summary.md"));
         return PlanSummary.of(out, summary);
-    }
-
-    private LanguageModel initialModel(Tokenizer tokenizer) throws IOException {
-        if (!settings.fromScratch()) {
-            return LanguageModel.from(settings.baseModel()).device(device()).load();
-        }
-        ModelConfig config = ModelConfig.builder("llama").vocabSize(tokenizer.vocabSize())
-                .hiddenSize(settings.hiddenSize()).intermediateSize(settings.hiddenSize() * 11 / 4)
-                .numLayers(settings.layers()).numHeads(settings.heads()).numKvHeads(settings.kvHeads())
-                .maxPositionEmbeddings(Math.max(256, settings.sequenceLength())).tieWordEmbeddings(true)
-                .bosTokenId(BpeVocabulary.specialId(BpeVocabulary.BOS))
-                .eosTokenIds(List.of(BpeVocabulary.specialId(BpeVocabulary.EOS),
-                        BpeVocabulary.specialId(BpeVocabulary.EOT)))
-                .build();
-        LanguageModel created = LanguageModel.create(config, settings.seed());
-        if (!"gpu".equals(settings.device())) {
-            return created;
-        }
-        // LanguageModel.create makes CPU weights: move them by saving and loading on the GPU
-        Path init = out.resolve("initial-model");
-        try (created) {
-            created.save(init);
-        }
-        return LanguageModel.from(init).device(device()).load();
-    }
-
-    private LanguageModel reload(Path modelDir, Path adapterDir, Tokenizer tokenizer) throws IOException {
-        LanguageModel.Loader loader = settings.loraRank() > 0
-                ? LanguageModel.from(settings.baseModel()).adapter(adapterDir) : LanguageModel.from(modelDir);
-        LanguageModel m = loader.device(device()).load();
-        return m.hasTokenizer() ? m : m.withTokenizer(tokenizer);
-    }
-
-    private Tokenizer baseTokenizer() throws IOException {
-        Path folder = settings.tokenizer() != null ? settings.tokenizer() : settings.baseModel();
-        return Tokenizer.load(folder);
-    }
-
-    private static BundledCorpus.ChatFormat chatFormat(Tokenizer tokenizer) {
-        if (tokenizer.chatTemplate().isEmpty()) {
-            return BundledCorpus::chat;
-        }
-        String bos = tokenizer.specialTokens().getOrDefault("bos_token", "");
-        return (request, answer) -> {
-            String s = tokenizer.applyChatTemplate(List.of(ChatMessage.user(request), ChatMessage.assistant(answer)),
-                    false);
-            return !bos.isEmpty() && s.startsWith(bos) ? s.substring(bos.length()) : s;
-        };
-    }
-
-    private Device device() {
-        return "gpu".equals(settings.device()) ? Device.gpu() : Device.cpu();
-    }
-
-    private void begin(String name, String what) {
-        step++;
-        stepStart = System.nanoTime();
-        log.printf("[%d/%d] %s: %s%n", step, STEPS, name, what);
-        currentStep = name;
-    }
-
-    private void end() {
-        double seconds = (System.nanoTime() - stepStart) / 1e9;
-        timings.put(currentStep, seconds);
-        log.printf("  (%s in %.1f s)%n", currentStep, seconds);
     }
 
     private static String tokenPieces(Tokenizer t, int[] ids) {
