@@ -95,14 +95,14 @@ public final class Plan {
      * @return where the outputs are, with the headline numbers
      * @throws IOException when reading or writing fails, or a model folder is missing or corrupt
      * @throws InterruptedException when interrupted while waiting for the server
-     * @throws IllegalStateException when the run folder is not empty
+     * @throws IllegalArgumentException when the run folder is not empty
      */
     public static PlanSummary run(PlanSettings settings, Path runFolder, PrintStream log)
             throws IOException, InterruptedException {
         if (Files.isDirectory(runFolder)) {
             try (var entries = Files.list(runFolder)) {
                 if (entries.findAny().isPresent()) {
-                    throw new IllegalStateException("run folder " + runFolder.toAbsolutePath() + " is not empty; "
+                    throw new IllegalArgumentException("run folder " + runFolder.toAbsolutePath() + " is not empty; "
                             + "choose another with --out or delete it");
                 }
             }
