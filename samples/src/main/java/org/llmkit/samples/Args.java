@@ -56,6 +56,11 @@ final class Args {
         return values.getOrDefault(name, fallback);
     }
 
+    java.nio.file.Path path(String name) {
+        String v = values.get(name);
+        return v == null ? null : java.nio.file.Path.of(v);
+    }
+
     boolean flag(String name) {
         return Boolean.parseBoolean(values.getOrDefault(name, "false"));
     }

@@ -1,19 +1,23 @@
 package org.llmkit.samples;
 
-import ai.djl.Device;
-import java.nio.file.Path;
 import org.llmkit.api.Generation;
 import org.llmkit.api.LanguageModel;
-import org.llmkit.api.Precision;
-import org.llmkit.api.Tokenizer;
 import org.llmkit.api.generate.GenerationResult;
 
 /**
  * Loads a HuggingFace model folder and streams a completion.
  *
  * <pre>
- * java -jar llmkit-samples.jar generate --model ~/models/Llama-3.2-1B --prompt "Once upon a time" --max-new-tokens 64
+ * java -jar llmkit-samples.jar generate                                  # the model the plan sample trained
+ * java -jar llmkit-samples.jar generate --model ~/models/Llama-3.1-8B --prompt "Once upon a time" --device gpu
  * </pre>
+ *
+ * <p>The code, without option parsing:
+ * <pre>{@code
+ * try (LanguageModel m = LanguageModel.from(dir).device(Device.gpu()).precision(Precision.BF16).load()) {
+ *     m.generate("Once upon a time").maxNewTokens(64).temperature(0.8).topP(0.95).seed(7).stream(System.out::print);
+ * }
+ * }</pre>
  */
 public final class GenerateSample {
     private GenerateSample() { }
@@ -25,35 +29,18 @@ public final class GenerateSample {
      * @throws Exception when loading or generation fails
      */
     public static void main(String[] argv) throws Exception {
-        Args args = new Args("java -jar llmkit-samples.jar generate --model DIR [options]", argv)
-                .describe("model", "HuggingFace model folder (config.json, *.safetensors, tokenizer.json)")
+        Args args = ModelOptions.describe(new Args("java -jar llmkit-samples.jar generate [options]", argv))
                 .describe("prompt", "text to continue (default: \"Once upon a time\")")
                 .describe("max-new-tokens", "tokens to generate (default 64)")
                 .describe("temperature", "sample with this temperature; omit for greedy decoding")
                 .describe("top-p", "nucleus sampling threshold (default 1 = off)")
-                .describe("seed", "sampling seed (default 0)")
-                .describe("precision", "fp32 (default), fp16 or bf16")
-                .describe("device", "cpu (default) or gpu")
-                .describe("adapter", "PEFT LoRA adapter folder to apply")
-                .describe("tokenizer", "tokenizer folder, when the model folder has none");
+                .describe("seed", "sampling seed (default 0)");
         if (args.wantsHelp()) {
             System.out.print(args.helpText());
             return;
         }
         args.checkKnown();
-        String model = args.string("model", null);
-        if (model == null) {
-            throw new IllegalArgumentException("--model is required\n" + args.helpText());
-        }
-        LanguageModel.Loader loader = LanguageModel.from(Path.of(model))
-                .precision(Precision.valueOf(args.string("precision", "fp32").toUpperCase(java.util.Locale.ROOT)))
-                .device("gpu".equals(args.string("device", "cpu")) ? Device.gpu() : Device.cpu());
-        if (args.string("adapter", null) != null) {
-            loader.adapter(Path.of(args.string("adapter", null)));
-        }
-        try (LanguageModel loaded = loader.load()) {
-            LanguageModel m = args.string("tokenizer", null) == null ? loaded
-                    : loaded.withTokenizer(Tokenizer.load(Path.of(args.string("tokenizer", null))));
+        try (LanguageModel m = ModelOptions.load(args)) {
             String prompt = args.string("prompt", "Once upon a time");
             Generation g = m.generate(prompt).maxNewTokens(args.integer("max-new-tokens", 64));
             if (args.string("temperature", null) != null) {

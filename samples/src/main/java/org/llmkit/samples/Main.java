@@ -4,7 +4,10 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Entry point of the samples jar: {@code java -jar llmkit-samples.jar <command> [--options]}. */
+/**
+ * Entry point of the samples jar: {@code java -jar llmkit-samples.jar <command> [--options]}. Each command is
+ * one small program in this package; {@code <command> --help} lists its options.
+ */
 public final class Main {
     /** A sample program. */
     @FunctionalInterface
@@ -16,9 +19,16 @@ public final class Main {
     private static final Map<String, String> DESCRIPTIONS = new LinkedHashMap<>();
 
     static {
+        register("plan", PlanSample::main, "the whole plan on bundled data: corpus, pipeline, training, eval, serving");
         register("generate", GenerateSample::main, "load a HuggingFace model folder and generate text");
+        register("chat", ChatSample::main, "chat with a model through its chat template");
+        register("data", DataSample::main, "clean, dedup, filter, tokenize and pack a corpus into token shards");
+        register("finetune", FineTuneSample::main, "full or LoRA fine-tuning on token shards or bundled stories");
+        register("eval", EvalSample::main, "perplexity, multiple-choice tasks and latency into a report");
+        register("serve", ServeSample::main, "serve a model over an OpenAI-compatible HTTP API");
+        register("memory", MemorySample::main, "memory needed to fine-tune, by ZeRO stage, devices and offload");
+        register("caption", CaptionSample::main, "caption an image with a LLaVA model folder");
         register("bench", DecodeBenchmark::main, "prefill / decode tokens-per-second benchmark");
-        register("serve", org.llmkit.serve.ServeMain::main, "serve a model folder over an OpenAI-compatible HTTP API");
     }
 
     private Main() { }
