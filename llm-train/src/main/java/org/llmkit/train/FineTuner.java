@@ -3,7 +3,6 @@ package org.llmkit.train;
 import ai.djl.Device;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -84,8 +83,7 @@ public final class FineTuner {
      * @return a copy with it
      */
     public FineTuner learningRate(double lr) {
-        check(lr > 0 && Double.isFinite(lr), "learningRate must be > 0 and finite, was " + lr);
-        return with(o -> o.learningRate = lr);
+        return with(o -> o.setLearningRate(lr));
     }
 
     /**
@@ -116,8 +114,7 @@ public final class FineTuner {
      * @return a copy with it
      */
     public FineTuner weightDecay(double weightDecay) {
-        check(weightDecay >= 0 && Double.isFinite(weightDecay), "weightDecay must be >= 0, was " + weightDecay);
-        return with(o -> o.weightDecay = weightDecay);
+        return with(o -> o.setWeightDecay(weightDecay));
     }
 
     /**
@@ -134,8 +131,7 @@ public final class FineTuner {
      * @return a copy with it
      */
     public FineTuner schedule(Schedule schedule) {
-        Objects.requireNonNull(schedule, "schedule");
-        return with(o -> o.schedule = schedule);
+        return with(o -> o.setSchedule(schedule));
     }
 
     /**
@@ -143,8 +139,7 @@ public final class FineTuner {
      * @return a copy with it
      */
     public FineTuner warmupSteps(long steps) {
-        check(steps >= 0, "warmupSteps must be >= 0, was " + steps);
-        return with(o -> o.warmupSteps = steps);
+        return with(o -> o.setWarmupSteps(steps));
     }
 
     /**
@@ -152,8 +147,7 @@ public final class FineTuner {
      * @return a copy with it
      */
     public FineTuner gradientClipping(double maxNorm) {
-        check(maxNorm >= 0 && Double.isFinite(maxNorm), "gradientClipping must be >= 0 (0 = off), was " + maxNorm);
-        return with(o -> o.gradientClipping = maxNorm);
+        return with(o -> o.setGradientClipping(maxNorm));
     }
 
     /**
@@ -161,8 +155,7 @@ public final class FineTuner {
      * @return a copy with it
      */
     public FineTuner epochs(int epochs) {
-        check(epochs >= 1, "epochs must be >= 1, was " + epochs);
-        return with(o -> o.epochs = epochs);
+        return with(o -> o.setEpochs(epochs));
     }
 
     /**
@@ -170,8 +163,7 @@ public final class FineTuner {
      * @return a copy with it
      */
     public FineTuner maxSteps(long steps) {
-        check(steps >= 1, "maxSteps must be >= 1, was " + steps);
-        return with(o -> o.maxSteps = steps);
+        return with(o -> o.setMaxSteps(steps));
     }
 
     /**
@@ -179,8 +171,7 @@ public final class FineTuner {
      * @return a copy with it
      */
     public FineTuner batchSize(int size) {
-        check(size >= 1, "batchSize must be >= 1, was " + size);
-        return with(o -> o.batchSize = size);
+        return with(o -> o.setBatchSize(size));
     }
 
     /**
@@ -219,16 +210,7 @@ public final class FineTuner {
      * @return a copy with it
      */
     public FineTuner lora(int rank, double alpha, String... targetModules) {
-        check(rank >= 1, "lora rank must be >= 1, was " + rank);
-        check(alpha > 0 && Double.isFinite(alpha), "lora alpha must be > 0, was " + alpha);
-        check(targetModules != null && targetModules.length > 0,
-                "lora needs at least one target module name, e.g. \"q_proj\", \"v_proj\"");
-        List<String> targets = List.copyOf(Arrays.asList(targetModules));
-        return with(o -> {
-            o.loraRank = rank;
-            o.loraAlpha = alpha;
-            o.loraTargets = targets;
-        });
+        return with(o -> o.setLora(rank, alpha, targetModules));
     }
 
     /**
@@ -322,8 +304,7 @@ public final class FineTuner {
      * @return a copy with it
      */
     public FineTuner logTo(Path dir) {
-        String folder = Objects.requireNonNull(dir, "dir").toAbsolutePath().toString();
-        return with(o -> o.logDir = folder);
+        return with(o -> o.setLogDir(dir));
     }
 
     /**
@@ -331,8 +312,7 @@ public final class FineTuner {
      * @return a copy with it
      */
     public FineTuner logEvery(long everySteps) {
-        check(everySteps >= 1, "logEvery must be >= 1, was " + everySteps);
-        return with(o -> o.logEvery = everySteps);
+        return with(o -> o.setLogEvery(everySteps));
     }
 
     /**
@@ -354,8 +334,7 @@ public final class FineTuner {
      * @return a copy with it
      */
     public FineTuner listener(TrainingListener listener) {
-        Objects.requireNonNull(listener, "listener");
-        return with(o -> o.listeners.add(listener));
+        return with(o -> o.addListener(listener));
     }
 
     /**

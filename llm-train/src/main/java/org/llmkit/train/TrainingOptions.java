@@ -177,4 +177,73 @@ final class TrainingOptions {
     Path logPath() {
         return logDir == null ? null : Path.of(logDir);
     }
+    // validating setters shared by FineTuner and VisionFineTuner (messages name the option and its range)
+
+    private static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    void setLearningRate(double lr) {
+        check(lr > 0 && Double.isFinite(lr), "learningRate must be > 0 and finite, was " + lr);
+        learningRate = lr;
+    }
+
+    void setWeightDecay(double decay) {
+        check(decay >= 0 && Double.isFinite(decay), "weightDecay must be >= 0, was " + decay);
+        weightDecay = decay;
+    }
+
+    void setSchedule(Schedule s) {
+        schedule = java.util.Objects.requireNonNull(s, "schedule");
+    }
+
+    void setWarmupSteps(long steps) {
+        check(steps >= 0, "warmupSteps must be >= 0, was " + steps);
+        warmupSteps = steps;
+    }
+
+    void setGradientClipping(double maxNorm) {
+        check(maxNorm >= 0 && Double.isFinite(maxNorm), "gradientClipping must be >= 0 (0 = off), was " + maxNorm);
+        gradientClipping = maxNorm;
+    }
+
+    void setEpochs(int n) {
+        check(n >= 1, "epochs must be >= 1, was " + n);
+        epochs = n;
+    }
+
+    void setMaxSteps(long steps) {
+        check(steps >= 1, "maxSteps must be >= 1, was " + steps);
+        maxSteps = steps;
+    }
+
+    void setBatchSize(int size) {
+        check(size >= 1, "batchSize must be >= 1, was " + size);
+        batchSize = size;
+    }
+
+    void setLora(int rank, double alpha, String... targetModules) {
+        check(rank >= 1, "lora rank must be >= 1, was " + rank);
+        check(alpha > 0 && Double.isFinite(alpha), "lora alpha must be > 0, was " + alpha);
+        check(targetModules != null && targetModules.length > 0,
+                "lora needs at least one target module name, e.g. \"q_proj\", \"v_proj\"");
+        loraRank = rank;
+        loraAlpha = alpha;
+        loraTargets = List.copyOf(java.util.Arrays.asList(targetModules));
+    }
+
+    void setLogDir(java.nio.file.Path dir) {
+        logDir = java.util.Objects.requireNonNull(dir, "dir").toAbsolutePath().toString();
+    }
+
+    void setLogEvery(long everySteps) {
+        check(everySteps >= 1, "logEvery must be >= 1, was " + everySteps);
+        logEvery = everySteps;
+    }
+
+    void addListener(TrainingListener listener) {
+        listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+    }
 }

@@ -2,8 +2,6 @@ package org.llmkit.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.llmkit.api.VisionLanguageModel;
@@ -81,16 +79,7 @@ public final class VisionFineTuner {
      * @return a copy with it
      */
     public VisionFineTuner lora(int rank, double alpha, String... targetModules) {
-        check(rank >= 1, "lora rank must be >= 1, was " + rank);
-        check(alpha > 0 && Double.isFinite(alpha), "lora alpha must be > 0, was " + alpha);
-        check(targetModules != null && targetModules.length > 0,
-                "lora needs at least one target module name, e.g. \"q_proj\", \"v_proj\"");
-        List<String> targets = List.copyOf(Arrays.asList(targetModules));
-        return with(o -> {
-            o.loraRank = rank;
-            o.loraAlpha = alpha;
-            o.loraTargets = targets;
-        });
+        return with(o -> o.setLora(rank, alpha, targetModules));
     }
 
     /**
@@ -98,8 +87,7 @@ public final class VisionFineTuner {
      * @return a copy with it
      */
     public VisionFineTuner learningRate(double lr) {
-        check(lr > 0 && Double.isFinite(lr), "learningRate must be > 0 and finite, was " + lr);
-        return with(o -> o.learningRate = lr);
+        return with(o -> o.setLearningRate(lr));
     }
 
     /**
@@ -107,8 +95,7 @@ public final class VisionFineTuner {
      * @return a copy with it
      */
     public VisionFineTuner weightDecay(double weightDecay) {
-        check(weightDecay >= 0 && Double.isFinite(weightDecay), "weightDecay must be >= 0, was " + weightDecay);
-        return with(o -> o.weightDecay = weightDecay);
+        return with(o -> o.setWeightDecay(weightDecay));
     }
 
     /**
@@ -116,8 +103,7 @@ public final class VisionFineTuner {
      * @return a copy with it
      */
     public VisionFineTuner schedule(Schedule schedule) {
-        Objects.requireNonNull(schedule, "schedule");
-        return with(o -> o.schedule = schedule);
+        return with(o -> o.setSchedule(schedule));
     }
 
     /**
@@ -125,8 +111,7 @@ public final class VisionFineTuner {
      * @return a copy with it
      */
     public VisionFineTuner warmupSteps(long steps) {
-        check(steps >= 0, "warmupSteps must be >= 0, was " + steps);
-        return with(o -> o.warmupSteps = steps);
+        return with(o -> o.setWarmupSteps(steps));
     }
 
     /**
@@ -134,8 +119,7 @@ public final class VisionFineTuner {
      * @return a copy with it
      */
     public VisionFineTuner gradientClipping(double maxNorm) {
-        check(maxNorm >= 0 && Double.isFinite(maxNorm), "gradientClipping must be >= 0 (0 = off), was " + maxNorm);
-        return with(o -> o.gradientClipping = maxNorm);
+        return with(o -> o.setGradientClipping(maxNorm));
     }
 
     /**
@@ -143,8 +127,7 @@ public final class VisionFineTuner {
      * @return a copy with it
      */
     public VisionFineTuner epochs(int epochs) {
-        check(epochs >= 1, "epochs must be >= 1, was " + epochs);
-        return with(o -> o.epochs = epochs);
+        return with(o -> o.setEpochs(epochs));
     }
 
     /**
@@ -152,8 +135,7 @@ public final class VisionFineTuner {
      * @return a copy with it
      */
     public VisionFineTuner maxSteps(long steps) {
-        check(steps >= 1, "maxSteps must be >= 1, was " + steps);
-        return with(o -> o.maxSteps = steps);
+        return with(o -> o.setMaxSteps(steps));
     }
 
     /**
@@ -161,8 +143,7 @@ public final class VisionFineTuner {
      * @return a copy with it
      */
     public VisionFineTuner batchSize(int size) {
-        check(size >= 1, "batchSize must be >= 1, was " + size);
-        return with(o -> o.batchSize = size);
+        return with(o -> o.setBatchSize(size));
     }
 
     /**
@@ -199,8 +180,7 @@ public final class VisionFineTuner {
      * @return a copy with it
      */
     public VisionFineTuner logTo(Path dir) {
-        String folder = Objects.requireNonNull(dir, "dir").toAbsolutePath().toString();
-        return with(o -> o.logDir = folder);
+        return with(o -> o.setLogDir(dir));
     }
 
     /**
@@ -208,8 +188,7 @@ public final class VisionFineTuner {
      * @return a copy with it
      */
     public VisionFineTuner logEvery(long everySteps) {
-        check(everySteps >= 1, "logEvery must be >= 1, was " + everySteps);
-        return with(o -> o.logEvery = everySteps);
+        return with(o -> o.setLogEvery(everySteps));
     }
 
     /**
@@ -217,8 +196,7 @@ public final class VisionFineTuner {
      * @return a copy with it
      */
     public VisionFineTuner listener(TrainingListener listener) {
-        Objects.requireNonNull(listener, "listener");
-        return with(o -> o.listeners.add(listener));
+        return with(o -> o.addListener(listener));
     }
 
     /**
