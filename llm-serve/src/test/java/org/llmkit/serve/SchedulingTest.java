@@ -55,10 +55,7 @@ class SchedulingTest {
         try (BoundedScheduler scheduler = new BoundedScheduler(TestSupport.model(), 1, 1)) {
             scheduler.submit(request, new Blocking(release, done));
             scheduler.submit(request, new Blocking(release, done));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (scheduler.active() < 1 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            awaitRunning(scheduler);
             assertThat(scheduler.active()).isEqualTo(1);
             assertThat(scheduler.queueDepth()).isEqualTo(1);
 
@@ -95,10 +92,7 @@ class SchedulingTest {
         GenerationRequest request = new GenerationRequest(new int[] {1, 2, 3}, 5, 0.0, null, null, List.of());
         try (ContinuousScheduler scheduler = new ContinuousScheduler(TestSupport.model(), 1, 1000, 1)) {
             scheduler.submit(request, new Blocking(release, done));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (scheduler.active() < 1 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            awaitRunning(scheduler);
             scheduler.submit(request, new Blocking(release, done));
             assertThat(scheduler.active()).isEqualTo(1);
             assertThat(scheduler.queueDepth()).isEqualTo(1);
@@ -118,10 +112,7 @@ class SchedulingTest {
         GenerationRequest request = new GenerationRequest(new int[] {1, 2, 3}, 5, 0.0, null, null, List.of());
         try (ContinuousScheduler scheduler = new ContinuousScheduler(TestSupport.model(), 1, 100, 1)) {
             scheduler.submit(request, new Blocking(release, done));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (scheduler.active() < 1 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            awaitRunning(scheduler);
             Blocking queued = new Blocking(release, new CountDownLatch(1));
             scheduler.submit(request, queued).cancel();
             assertThat(scheduler.queueDepth()).isZero();
@@ -133,6 +124,14 @@ class SchedulingTest {
             release.countDown();
             assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
             assertThat(queued.pieces).isZero();
+        }
+    }
+
+    /** Waits (at most 10 s) until the scheduler has started a generation. */
+    private static void awaitRunning(Scheduler scheduler) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (scheduler.active() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
         }
     }
 
