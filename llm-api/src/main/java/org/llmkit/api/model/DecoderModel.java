@@ -55,6 +55,7 @@ public final class DecoderModel extends AbstractBlock {
     private final Map<String, Shape> adapterShapes = new LinkedHashMap<>();
     private LoraConfig lora;
     private ScriptedLayers scripted;
+    private DecodeGemv decodeGemv = DecodeGemv.fromSystemProperty();
     private final PackedWeights packed;
 
     /**
@@ -122,10 +123,42 @@ public final class DecoderModel extends AbstractBlock {
         }
     }
 
+    private NDArray head() {
+        return lmHead != null ? lmHead.getArray() : embedTokens.getArray();
+    }
+
+    private synchronized HostDecoder hostDecoder() {
+        return scripted == null ? null : scripted.hostDecoder();
+    }
+
+    /**
+     * Chooses the kernel of batch-1 decode steps' projections (float32 models on the CPU). The default comes
+     * from the {@value DecodeGemv#PROPERTY} system property ({@link DecodeGemv#AUTO} when unset).
+     *
+     * @param choice the kernel, or {@link DecodeGemv#AUTO} to time both at the next decode step
+     */
+    public synchronized void decodeGemv(DecodeGemv choice) {
+        this.decodeGemv = java.util.Objects.requireNonNull(choice, "choice");
+        invalidateScript();
+    }
+
+    /**
+     * Whether batch-1 decode steps run their projections on OpenBLAS ({@link DecodeGemv}); decided at the first
+     * such step after loading, after {@link #decodeGemv} and after weights or adapters change.
+     *
+     * @return true once a decode step chose OpenBLAS; false before the first one or when it chose oneDNN
+     */
+    public synchronized boolean decodesOnOpenBlas() {
+        return scripted != null && scripted.decodesOnOpenBlas();
+    }
+
     private synchronized ScriptedLayers scripted() {
         if (scripted == null) {
+            // the OpenBLAS decode path: float32 weights on the CPU, no unmerged adapter
+            boolean host = kernels.cpu() && kernels.type().precision() == Precision.FP32 && lora == null;
             scripted = new ScriptedLayers(config, spec, kernels.type().precision(), kernels.oneDnn(), lora,
-                    name -> packed.get(name) != null ? packed.get(name) : params.get(name).getArray());
+                    name -> packed.get(name) != null ? packed.get(name) : params.get(name).getArray(),
+                    host ? new ScriptedLayers.HostDecoderFactory(spec, decodeGemv, kernels.ops(), head()) : null);
         }
         return scripted;
     }
@@ -491,7 +524,11 @@ public final class DecoderModel extends AbstractBlock {
      * @return logits {@code [..., V]} in the model's type
      */
     public NDArray logits(NDArray hidden) {
-        NDArray head = lmHead != null ? lmHead.getArray() : embedTokens.getArray();
+        HostDecoder host = hostDecoder();
+        if (host != null && !JniUtils.isGradMode() && hidden.size() == config.hiddenSize()) {
+            return host.logits(hidden);
+        }
+        NDArray head = head();
         if (kernels.oneDnn() && !JniUtils.isGradMode()) {
             return kernels.ops().linear(hidden, head, null);
         }

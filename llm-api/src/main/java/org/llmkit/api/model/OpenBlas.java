@@ -1,0 +1,76 @@
+package org.llmkit.api.model;
+
+import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.openblas.global.openblas_nolapack;
+
+/**
+ * OpenBLAS's single-precision matrix-vector product on direct buffers (bytedeco's build, the same one
+ * nd4j-native uses). libtorch's own GEMV goes to MKL, which takes a slow generic path on AMD CPUs, and oneDNN's
+ * GEMV pays ~10 µs of setup a call; OpenBLAS streams the weights at close to the machine's read bandwidth.
+ *
+ * <p>OpenBLAS picks its kernels by CPU model when it loads; a CPU newer than the library falls back to generic
+ * kernels unless {@code OPENBLAS_CORETYPE} names a family (e.g. {@code SkylakeX}, {@code Haswell},
+ * {@code Zen}). {@link HostDecoder} therefore measures it against oneDNN before using it.
+ */
+final class OpenBlas {
+    private static final int ROW_MAJOR = 101;
+    private static final int NO_TRANS = 111;
+    private static final int TRANS = 112;
+    private static final String LOAD_FAILURE = load();
+
+    private OpenBlas() { }
+
+    private static String load() {
+        try {
+            Loader.load(openblas_nolapack.class);
+            return null;
+        } catch (LinkageError | RuntimeException e) {
+            return e.toString();
+        }
+    }
+
+    /** @return whether the native library loaded */
+    static boolean available() {
+        return LOAD_FAILURE == null;
+    }
+
+    /** @return why the native library did not load, or null when it did */
+    static String loadFailure() {
+        return LOAD_FAILURE;
+    }
+
+    /**
+     * {@code y = W x} for a row-major {@code W [rows, cols]}.
+     *
+     * @param w the matrix, a direct buffer of at least {@code rows * cols} floats from position 0
+     * @param rows output size
+     * @param cols input size
+     * @param x the input, a direct buffer of at least {@code cols} floats
+     * @param y the output, a direct buffer of at least {@code rows} floats, overwritten
+     */
+    static void gemv(FloatBuffer w, int rows, int cols, FloatBuffer x, FloatBuffer y) {
+        gemv(w, rows, cols, false, 1f, x, y);
+    }
+
+    /**
+     * {@code y = alpha W x}, or {@code y = alpha W^T x} when {@code transpose}, for a row-major, densely packed
+     * {@code W [rows, cols]}; each buffer is read from its position 0 ({@link FloatBuffer#slice(int, int)} gives
+     * offsets).
+     *
+     * @param w the matrix
+     * @param rows its rows
+     * @param cols its columns
+     * @param transpose whether to multiply by its transpose ({@code x} has {@code rows} values, {@code y}
+     *     {@code cols})
+     * @param alpha the scale
+     * @param x the input
+     * @param y the output, overwritten
+     */
+    static void gemv(FloatBuffer w, int rows, int cols, boolean transpose, float alpha, FloatBuffer x,
+            FloatBuffer y) {
+        openblas_nolapack.cblas_sgemv(ROW_MAJOR, transpose ? TRANS : NO_TRANS, rows, cols, alpha, w, cols, x, 1, 0f,
+                y, 1);
+    }
+
+}
