@@ -62,9 +62,10 @@ final class Attention extends SkeletonBlock {
         long b = s.get(0);
         long t = s.get(1);
         int g = heads / kvHeads;
-        NDArray qs = q.apply(x, ctx).reshape(b, t, heads, headDim).transpose(0, 2, 1, 3);   // [B,H,T,D]
-        NDArray ks = k.apply(x, ctx).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3); // [B,KVH,T,D]
-        NDArray vs = v.apply(x, ctx).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3); // [B,KVH,T,D]
+        NDArray[] qkv = Projection.applyAll(x, ctx, q, k, v);
+        NDArray qs = qkv[0].reshape(b, t, heads, headDim).transpose(0, 2, 1, 3);   // [B,H,T,D]
+        NDArray ks = qkv[1].reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3); // [B,KVH,T,D]
+        NDArray vs = qkv[2].reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3); // [B,KVH,T,D]
         if (rope != null) {
             qs = rope.apply(qs, ctx.cos, ctx.sin);
             ks = rope.apply(ks, ctx.cos, ctx.sin);

@@ -532,6 +532,9 @@ public final class DecoderModel extends AbstractBlock {
         if (kernels.oneDnn() && !JniUtils.isGradMode()) {
             return kernels.ops().linear(hidden, head, null);
         }
+        if (kernels.oneDnnTraining() && JniUtils.isGradMode()) {
+            return kernels.ops().linearTrainable(hidden, head, null);
+        }
         return Linear.linear(hidden, head).singletonOrThrow();
     }
 

@@ -43,9 +43,13 @@ final class FeedForward extends SkeletonBlock {
      * @return {@code [B,T,C]}
      */
     NDArray apply(NDArray x, ForwardContext ctx) {
-        NDArray h = gate == null
-                ? Activations.apply(activation, up.apply(x, ctx), constants)
-                : Activations.apply(activation, gate.apply(x, ctx), constants).mul(up.apply(x, ctx));
+        NDArray h;
+        if (gate == null) {
+            h = Activations.apply(activation, up.apply(x, ctx), constants);
+        } else {
+            NDArray[] gu = Projection.applyAll(x, ctx, gate, up);
+            h = Activations.apply(activation, gu[0], constants).mul(gu[1]);
+        }
         return down.apply(h, ctx);
     }
 }

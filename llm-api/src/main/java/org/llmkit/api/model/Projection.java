@@ -1,6 +1,8 @@
 package org.llmkit.api.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import java.util.Map;
@@ -41,20 +43,76 @@ final class Projection extends SkeletonBlock {
      * @return {@code [..., out]}
      */
     NDArray apply(NDArray x, ForwardContext ctx) {
-        boolean oneDnn = kernels.oneDnnLinear(ctx);
-        NDArray y = linear(x, weight.getArray(), bias == null ? null : bias.getArray(), oneDnn);
-        if (loraA != null) {
-            // PEFT: lora_B(lora_A(dropout(x))) * scaling, dropout only in training
-            NDArray in = ctx.loraDropout == null || ctx.inference ? x : ctx.loraDropout.apply(x, kernels.type());
-            // the scale multiplies the rank-r activations [..., r] rather than the output [..., out]: the
-            // same product, one elementwise pass over r instead of out values (forward and backward)
-            NDArray low = linear(in, loraA.getArray(), null, oneDnn).mul(loraScale);
-            y = y.add(linear(low, loraB.getArray(), null, oneDnn));
-        }
-        return y;
+        return applyAll(x, ctx, this)[0];
     }
 
-    private NDArray linear(NDArray x, NDArray w, NDArray b, boolean oneDnn) {
+    /**
+     * Applies projections that read the same input (q/k/v; gate/up). When {@link Kernels#oneDnnTrainable} holds,
+     * their weights are concatenated and multiplied in one differentiable oneDNN inner product (one larger GEMM;
+     * the concatenation's backward hands each weight its gradient); otherwise each runs alone.
+     *
+     * @param x {@code [..., in]}
+     * @param ctx the forward's context
+     * @param projections the projections, all of the same input size
+     * @return each projection's output, in order
+     */
+    static NDArray[] applyAll(NDArray x, ForwardContext ctx, Projection... projections) {
+        Kernels kernels = projections[0].kernels;
+        boolean allBiased = true;
+        boolean noBias = true;
+        for (Projection p : projections) {
+            allBiased &= p.bias != null;
+            noBias &= p.bias == null;
+        }
+        NDArray[] ys = new NDArray[projections.length];
+        if (!kernels.oneDnnTrainable(ctx) || !(allBiased || noBias)) {
+            boolean oneDnn = kernels.oneDnnLinear(ctx);
+            for (int i = 0; i < ys.length; i++) {
+                Projection p = projections[i];
+                ys[i] = p.withLora(x, ctx, linear(kernels, x, p.weight.getArray(),
+                        p.bias == null ? null : p.bias.getArray(), oneDnn), oneDnn);
+            }
+            return ys;
+        }
+        NDList weights = new NDList();
+        NDList biases = new NDList();
+        long[] ends = new long[projections.length - 1];
+        long row = 0;
+        for (int i = 0; i < projections.length; i++) {
+            Projection p = projections[i];
+            weights.add(p.weight.getArray());
+            if (p.bias != null) {
+                biases.add(p.bias.getArray());
+            }
+            row += p.weight.getArray().getShape().get(0);
+            if (i < ends.length) {
+                ends[i] = row;
+            }
+        }
+        NDArray w = weights.size() == 1 ? weights.head() : NDArrays.concat(weights, 0);
+        NDArray b = biases.isEmpty() ? null : biases.size() == 1 ? biases.head() : NDArrays.concat(biases, 0);
+        NDArray y = kernels.ops().linearTrainable(x, w, b);
+        NDList parts = ends.length == 0 ? new NDList(y) : y.split(ends, y.getShape().dimension() - 1);
+        for (int i = 0; i < ys.length; i++) {
+            ys[i] = projections[i].withLora(x, ctx, parts.get(i), false);
+        }
+        return ys;
+    }
+
+    /** Adds the LoRA branch, when there is one, to the base output {@code y}. */
+    private NDArray withLora(NDArray x, ForwardContext ctx, NDArray y, boolean oneDnn) {
+        if (loraA == null) {
+            return y;
+        }
+        // PEFT: lora_B(lora_A(dropout(x))) * scaling, dropout only in training
+        NDArray in = ctx.loraDropout == null || ctx.inference ? x : ctx.loraDropout.apply(x, kernels.type());
+        // the scale multiplies the rank-r activations [..., r] rather than the output [..., out]: the
+        // same product, one elementwise pass over r instead of out values (forward and backward)
+        NDArray low = linear(kernels, in, loraA.getArray(), null, oneDnn).mul(loraScale);
+        return y.add(linear(kernels, low, loraB.getArray(), null, oneDnn));
+    }
+
+    private static NDArray linear(Kernels kernels, NDArray x, NDArray w, NDArray b, boolean oneDnn) {
         return oneDnn ? kernels.ops().linear(x, w, b) : Linear.linear(x, w, b).singletonOrThrow();
     }
 

@@ -26,6 +26,8 @@ final class TorchOpsSource {
     static final String MULTINOMIAL = "multinomial";
     static final String LINEAR = "linear";
     static final String LINEAR_BIAS = "linear_bias";
+    static final String LINEAR_TRAINABLE = "linear_trainable";
+    static final String LINEAR_TRAINABLE_BIAS = "linear_trainable_bias";
 
     /** Every method name, in source order. */
     static final List<String> METHODS =
@@ -41,7 +43,9 @@ final class TorchOpsSource {
                     RMS_NORM,
                     MULTINOMIAL,
                     LINEAR,
-                    LINEAR_BIAS);
+                    LINEAR_BIAS,
+                    LINEAR_TRAINABLE,
+                    LINEAR_TRAINABLE_BIAS);
 
     private TorchOpsSource() {}
 
@@ -103,6 +107,22 @@ final class TorchOpsSource {
                         """
                         def linear_bias(self, x: Tensor, w: Tensor, b: Tensor) -> Tensor:
                             return ops.mkldnn._linear_pointwise(x, w, b, "none", annotate(List[Optional[number]], []), None)
+                        """,
+                        // oneDNN's inner product with a backward (mkldnn_linear_backward): rows through oneDNN's
+                        // own layout and back
+                        """
+                        def linear_trainable(self, x: Tensor, w: Tensor) -> Tensor:
+                            shape = x.size()
+                            y = torch.to_dense(torch.mkldnn_linear(torch.to_mkldnn(torch.reshape(x, [-1, shape[-1]])), w))
+                            shape[-1] = w.size(0)
+                            return torch.reshape(y, shape)
+                        """,
+                        """
+                        def linear_trainable_bias(self, x: Tensor, w: Tensor, b: Tensor) -> Tensor:
+                            shape = x.size()
+                            y = torch.to_dense(torch.mkldnn_linear(torch.to_mkldnn(torch.reshape(x, [-1, shape[-1]])), w, b))
+                            shape[-1] = w.size(0)
+                            return torch.reshape(y, shape)
                         """));
     }
 
