@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Training tokens/s of llmkit's FineTuner (full fine-tuning and LoRA) beside the PyTorch-eager peer, on the same
 # model folder and machine, one after the other: batch 4 x 256 random tokens, AdamW lr 1e-3 wd 0.01, 3 warm-up
-# steps, median of 5 (the peer's bench.py settings).
+# steps, median of 5 (the peer's bench.py settings). torch's own LoRA / full ratio comes from
+# benchmarks/torch-lora-ratio.py (LoRA r 8 on the seven projections, as TrainBenchmark).
+#
+# Every engine runs twice: with glibc malloc's defaults, and with the settings the llmkit launcher exports
+# (MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736), which spare both engines the page
+# faults of re-allocating their activations every step. Compare within one setting.
 #
 #   benchmarks/train-vs-peer.sh [MODEL_DIR] [OUT_DIR]
 set -uo pipefail
@@ -9,30 +14,40 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PEERS=${PEERS:-$ROOT/../shared/peers}
 MODEL=${1:-/tmp/llmkit-bench/m20}
 OUT=${2:-$ROOT/benchmarks/results/train-$(basename "$MODEL")-$(date +%Y%m%d-%H%M)}
+TUNED="MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736"
 mkdir -p "$OUT"
 if [ ! -f "$MODEL/config.json" ]; then
   /usr/bin/python3 "$PEERS/torch/make_model.py" "$MODEL" --hidden 384 --layers 6 --heads 6 --kv-heads 2 --inter 1024 || exit 1
 fi
-# compile this checkout's llm-api and llm-data too, and put their classes first: the classpath Maven lists for
-# llm-train alone names the org.llmkit snapshots in ~/.m2, which may be another checkout's
 (cd "$ROOT" && mvn -B -q -o -pl llm-train -am test-compile -Djavadoc.skip=true) || exit 1
 (cd "$ROOT/llm-train" && mvn -B -q -o dependency:build-classpath -Dmdep.outputFile=target/bench.cp \
     -Dmdep.includeScope=test) || exit 1
 CP="$ROOT/llm-train/target/test-classes:$ROOT/llm-train/target/classes:$ROOT/llm-api/target/classes"
 CP="$CP:$ROOT/llm-data/target/classes:$(cat "$ROOT/llm-train/target/bench.cp")"
-{ echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
-  java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" org.llmkit.train.bench.TrainBenchmark "$MODEL" 2>"$OUT/llmkit.err"
-} > "$OUT/llmkit.txt"
-{ echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
-  env OPENBLAS_CORETYPE=${TORCH_CORETYPE:-Cooperlake} /usr/bin/python3 "$PEERS/torch/bench.py" "$MODEL" --quiet \
-      --skip prefill,decode,decode_b8,machine 2>"$OUT/torch.err"
-} > "$OUT/torch.txt"
-val() { grep -m1 "^$2=" "$OUT/$1.txt" | cut -d= -f2-; }
+CORE=${TORCH_CORETYPE:-Cooperlake}
+
+for setting in default tuned; do
+  envs=$([ "$setting" = tuned ] && echo "$TUNED" || echo "LLMKIT_MALLOC=default")
+  { echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
+    env $envs java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" org.llmkit.train.bench.TrainBenchmark "$MODEL" \
+        2>"$OUT/llmkit-$setting.err"
+  } > "$OUT/llmkit-$setting.txt"
+  { echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
+    env $envs OPENBLAS_CORETYPE=$CORE /usr/bin/python3 "$PEERS/torch/bench.py" "$MODEL" \
+        --skip prefill,decode,decode_b8,machine 2>"$OUT/torch-$setting.err"
+  } > "$OUT/torch-$setting.txt"
+  { echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
+    env $envs OPENBLAS_CORETYPE=$CORE /usr/bin/python3 "$ROOT/benchmarks/torch-lora-ratio.py" "$MODEL" --peers "$PEERS" \
+        2>"$OUT/torch-lora-$setting.err"
+  } > "$OUT/torch-lora-$setting.txt"
+done
+
+val() { grep -m1 "^$2=" "$OUT/$1.txt" | cut -d= -f2- | cut -d, -f1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0>0 && b+0>0) printf "%.2f", a/b; else print "n/a" }'; }
 {
-  echo "| engine | full fine-tuning tok/s | LoRA tok/s | load at start |"
-  echo "| --- | --- | --- | --- |"
-  echo "| llmkit FineTuner | $(val llmkit train_tok_s) | $(val llmkit lora_tok_s) | $(val llmkit loadavg_start) |"
-  echo "| PyTorch-eager peer | $(val torch train_tok_s) | – | $(val torch loadavg_start) |"
-  awk -v a="$(val llmkit train_tok_s)" -v b="$(val torch train_tok_s)" -v l="$(val llmkit lora_tok_s)" \
-      'BEGIN{ if (a+0>0 && b+0>0) printf "\n- full fine-tuning, llmkit / torch: %.2f (goal >= 0.9)\n- LoRA / full: %.2f (goal >= 1.5)\n", a/b, l/a }'
+  echo "| malloc | llmkit full tok/s | torch full tok/s | llmkit / torch (goal ≥ 0.9) | llmkit LoRA tok/s | llmkit LoRA / full (goal ≥ 1.5) | torch LoRA tok/s | torch LoRA / full | load at start |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  for s in default tuned; do
+    echo "| $s | $(val llmkit-$s train_tok_s) | $(val torch-$s train_tok_s) | $(ratio "$(val llmkit-$s train_tok_s)" "$(val torch-$s train_tok_s)") | $(val llmkit-$s lora_tok_s) | $(ratio "$(val llmkit-$s lora_tok_s)" "$(val llmkit-$s train_tok_s)") | $(val torch-lora-$s lora_tok_s) | $(val torch-lora-$s lora_over_full) | $(val llmkit-$s loadavg_start)-$(val torch-lora-$s loadavg_start) |"
+  done
 } | tee "$OUT/summary.md"

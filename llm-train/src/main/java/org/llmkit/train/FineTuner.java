@@ -525,6 +525,9 @@ public final class FineTuner {
      */
     public TrainingResult train(TokenDataset train) throws IOException {
         RunChecks.check(model, options, train, resumed);
+        if (!model.device().isGpu()) {
+            NativeMemoryAdvice.logOnce();
+        }
         try (TrainingRun run = TrainingRun.prepare(model, options, train, resumed)) {
             return run.run();
         }
