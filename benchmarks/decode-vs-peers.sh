@@ -46,6 +46,9 @@ for round in 1 2; do
   # torch eager peer; the sandbox may export OPENBLAS_CORETYPE=Haswell, which halves its GEMM speed on AVX-512 CPUs
   run torch$round env OPENBLAS_CORETYPE=${TORCH_CORETYPE:-Cooperlake} /usr/bin/python3 "$PEERS/torch/bench.py" "$MODEL" \
       --quiet --skip train
+  # the peer's batch-1 decode (torch.mv) with OpenBLAS's Haswell kernels, which stream a bit faster here than Cooperlake's
+  run torchhsw$round env OPENBLAS_CORETYPE=Haswell /usr/bin/python3 "$PEERS/torch/bench.py" "$MODEL" \
+      --quiet --skip train,prefill,decode_b8,machine
 done
 # Jlama (pure-Java Vector API kernels); builds itself with JDK 25 on first use
 run jlama env JLAMA_PEER_BUILD=${JLAMA_PEER_BUILD:-/tmp/jlama-peer-build} "$PEERS/jlama/run-jlama.sh" "$MODEL" --reps 5
@@ -58,14 +61,17 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0>0 && b+0>0) printf "%.2f", a/b
   for r in 1 2; do
     echo "| llmkit (DJL 0.36, libtorch 2.7.1) | $r | $(val llmkit$r prefill_tok_s) | $(val llmkit$r decode_tok_s) | $(val llmkit$r decode_b8_tok_s) | $(val llmkit$r loadavg_start)-$(val llmkit$r loadavg_end) |"
     echo "| PyTorch eager peer ($(val torch$r torch), $(val torch$r blas)) | $r | $(val torch$r prefill_tok_s) | $(val torch$r decode_tok_s) | $(val torch$r decode_b8_tok_s) | $(val torch$r loadavg_start)-$(val torch$r loadavg_end) |"
+    echo "| PyTorch eager peer ($(val torchhsw$r torch), $(val torchhsw$r blas)) | $r | – | $(val torchhsw$r decode_tok_s) | – | $(val torchhsw$r loadavg_start)-$(val torchhsw$r loadavg_end) |"
   done
   echo "| Jlama 0.8.4 peer (Panama kernels) | - | $(val jlama prefill_tok_s) | $(val jlama decode_tok_s) | n/a | $(val jlama loadavg_start)-$(val jlama loadavg_end) |"
   echo
   for r in 1 2; do
-    best=$(awk -v a="$(val torch$r decode_tok_s)" -v b="$(val jlama decode_tok_s)" 'BEGIN{print (a+0>b+0)?a:b}')
+    best=$(awk -v a="$(val torch$r decode_tok_s)" -v b="$(val jlama decode_tok_s)" -v c="$(val torchhsw$r decode_tok_s)" \
+        'BEGIN{m=(a+0>b+0)?a:b; print (c+0>m+0)?c:m}')
     echo "- round $r: decode llmkit / faster peer $(ratio "$(val llmkit$r decode_tok_s)" "$best");"\
          "decode batch 8 llmkit / torch $(ratio "$(val llmkit$r decode_b8_tok_s)" "$(val torch$r decode_b8_tok_s)");"\
          "prefill llmkit / torch $(ratio "$(val llmkit$r prefill_tok_s)" "$(val torch$r prefill_tok_s)");"\
+         "llmkit decode GEMVs on $(val llmkit$r decode_gemv);"\
          "copy bandwidth $(val llmkit$r copy_gbs) GB/s (torch peer: $(val torch$r copy_gbs)), decode bound"\
          "$(val llmkit$r decode_bound_tok_s) tok/s, llmkit decode = $(ratio "$(val llmkit$r decode_tok_s)" "$(val llmkit$r decode_bound_tok_s)") of it"
   done

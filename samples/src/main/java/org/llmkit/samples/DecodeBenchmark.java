@@ -93,6 +93,7 @@ public final class DecodeBenchmark {
                 int[] ids = random.ints(prompt, 0, vocab).toArray();
                 phase("decode_tok_s", reps, () -> decodeRate(m.generate(ids).maxNewTokens(gen).greedy().ignoreEos()
                         .results(), 1));
+                print("decode_gemv", m.block().decodesOnOpenBlas() ? "openblas" : "onednn");
             }
             int batch = args.integer("batch", 8);
             if (!skip.contains("decode_b8")) {
