@@ -19,9 +19,9 @@ mkdir -p "$OUT"
 if [ ! -f "$MODEL/config.json" ]; then
   /usr/bin/python3 "$PEERS/torch/make_model.py" "$MODEL" --hidden 384 --layers 6 --heads 6 --kv-heads 2 --inter 1024 || exit 1
 fi
-(cd "$ROOT" && mvn -B -q -o -pl llm-train -am test-compile -Djavadoc.skip=true) || exit 1
-(cd "$ROOT/llm-train" && mvn -B -q -o dependency:build-classpath -Dmdep.outputFile=target/bench.cp \
-    -Dmdep.includeScope=test) || exit 1
+# one reactor run, so llm-api and llm-data resolve to their target/classes (nothing needs installing)
+(cd "$ROOT" && mvn -B -q -o -pl llm-train -am test-compile dependency:build-classpath -Djavadoc.skip=true \
+    -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test) || exit 1
 CP="$ROOT/llm-train/target/test-classes:$ROOT/llm-train/target/classes:$ROOT/llm-api/target/classes"
 CP="$CP:$ROOT/llm-data/target/classes:$(cat "$ROOT/llm-train/target/bench.cp")"
 CORE=${TORCH_CORETYPE:-Cooperlake}

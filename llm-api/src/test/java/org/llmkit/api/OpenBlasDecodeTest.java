@@ -60,6 +60,21 @@ class OpenBlasDecodeTest {
     }
 
     @Test
+    void autoTimesBothKernelsAtTheFirstDecodeStepAndStillGeneratesWhatTransformersDoes() throws Exception {
+        JsonNode ref = Fixtures.reference("llama3");
+        try (LanguageModel m = LanguageModel.load(Fixtures.model("llama3"))) {
+            m.block().decodeGemv(DecodeGemv.AUTO);
+            int[] prompt = Fixtures.ints(ref.get("input_ids").get(0));
+            assertThat(m.generate(prompt).maxNewTokens(16).greedy().ignoreEos().tokens())
+                    .containsExactly(Fixtures.ints(ref.get("greedy_prompt0_16")));
+            boolean chosen = m.block().decodesOnOpenBlas();
+            assertThat(m.generate(prompt).maxNewTokens(16).greedy().ignoreEos().tokens())
+                    .containsExactly(Fixtures.ints(ref.get("greedy_prompt0_16")));
+            assertThat(m.block().decodesOnOpenBlas()).as("the choice is made once").isEqualTo(chosen);
+        }
+    }
+
+    @Test
     void sampledGenerationIsTheSameOnBothKernels() throws Exception {
         JsonNode ref = Fixtures.reference("qwen2");
         int[] prompt = Fixtures.ints(ref.get("input_ids").get(1));

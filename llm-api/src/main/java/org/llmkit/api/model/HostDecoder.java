@@ -149,9 +149,8 @@ final class HostDecoder {
     }
 
     /**
-     * Times one token's projections on OpenBLAS and on oneDNN (best of three each, after a warm-up). oneDNN's
-     * times are measured call by call from Java; the cost of such a call on a tiny matrix is taken off, because the
-     * scripted layers make those calls inside libtorch.
+     * Times one token's projections on OpenBLAS and on oneDNN, five times each after a warm-up (the best of each
+     * counts). oneDNN runs them all in one libtorch call, as the scripted layers do.
      *
      * @param ops torch's ops (oneDNN's inner product)
      * @param manager where the temporary inputs live
@@ -160,43 +159,49 @@ final class HostDecoder {
     boolean fasterThanOneDnn(TorchOps ops, NDManager manager) {
         long blas = Long.MAX_VALUE;
         long dnn = Long.MAX_VALUE;
-        long call = Long.MAX_VALUE;
         FloatBuffer x = direct(Math.max(Math.max(hidden, inter), attnSize));
         FloatBuffer y = direct(Math.max(upRows, qkvRows));
         try (NDManager m = manager.newSubManager()) {
-            NDArray tiny = m.zeros(new Shape(8, 8));
-            NDArray tinyIn = m.zeros(new Shape(1, 1, 8));
-            for (int rep = 0; rep < 4; rep++) {
+            NDArray[] ws = matrices.toArray(new NDArray[0]);
+            NDArray[] xs = new NDArray[ws.length];
+            FloatBuffer[] views = new FloatBuffer[ws.length];
+            for (int i = 0; i < ws.length; i++) {
+                xs[i] = m.zeros(new Shape(1, 1, ws[i].getShape().get(1)));
+                views[i] = view(ws[i]);
+            }
+            // OpenBLAS first, after a pause: libtorch's OpenMP workers spin for a few milliseconds after each
+            // parallel region (the prefill's, here) and would take a core from OpenBLAS's threads. Decode steps on
+            // OpenBLAS start no parallel region, so they run without that competition.
+            pause(30);
+            for (int rep = 0; rep < 6; rep++) {
                 long t0 = System.nanoTime();
-                for (NDArray w : matrices) {
-                    Shape s = w.getShape();
-                    OpenBlas.gemv(view(w), (int) s.get(0), (int) s.get(1), x, y);
+                for (int i = 0; i < ws.length; i++) {
+                    OpenBlas.gemv(views[i], (int) ws[i].getShape().get(0), (int) ws[i].getShape().get(1), x, y);
                 }
-                long t1 = System.nanoTime();
-                for (NDArray w : matrices) {
-                    try (NDManager step = m.newSubManager()) {
-                        ops.linear(step.zeros(new Shape(1, 1, w.getShape().get(1))), w, null);
-                    }
-                }
-                long t2 = System.nanoTime();
-                for (int i = 0; i < matrices.size(); i++) {
-                    try (NDManager step = m.newSubManager()) {
-                        ops.linear(tinyIn, tiny, null).close();
-                    }
-                }
-                long t3 = System.nanoTime();
                 if (rep > 0) {
-                    blas = Math.min(blas, t1 - t0);
-                    dnn = Math.min(dnn, t2 - t1);
-                    call = Math.min(call, t3 - t2);
+                    blas = Math.min(blas, System.nanoTime() - t0);
+                }
+            }
+            for (int rep = 0; rep < 6; rep++) {
+                long t0 = System.nanoTime();
+                ops.linearEach(xs, ws).close();
+                if (rep > 0) {
+                    dnn = Math.min(dnn, System.nanoTime() - t0);
                 }
             }
         }
-        long dnnKernels = Math.max(dnn - call, 0);
-        boolean faster = blas < dnnKernels;
-        LOG.info("decode projections of one token: OpenBLAS {} us, oneDNN {} us -> {}", blas / 1000,
-                dnnKernels / 1000, faster ? "OpenBLAS" : "oneDNN");
+        boolean faster = blas < dnn;
+        LOG.info("decode projections of one token: OpenBLAS {} us, oneDNN {} us -> {}", blas / 1000, dnn / 1000,
+                faster ? "OpenBLAS" : "oneDNN");
         return faster;
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

@@ -172,6 +172,23 @@ public final class TorchOps implements AutoCloseable {
     }
 
     /**
+     * Runs {@code xs[i] W_i^T} for every i through {@link #linear} inside one libtorch call (the way a scripted
+     * layer calls it), keeping only the last product: for timing the kernel on real weights.
+     *
+     * @param xs the inputs, one per weight
+     * @param ws the weights {@code [out, in]}
+     * @return the last product, in the manager of xs[0]
+     * @throws IllegalArgumentException if the arrays are empty or of different lengths
+     */
+    public NDArray linearEach(NDArray[] xs, NDArray[] ws) {
+        if (xs.length == 0 || xs.length != ws.length) {
+            throw new IllegalArgumentException("linearEach needs as many inputs as weights (at least one), found "
+                    + xs.length + " and " + ws.length);
+        }
+        return module.callInferenceWithLists(TorchOpsSource.LINEAR_EACH, xs[0].getManager(), xs, ws);
+    }
+
+    /**
      * {@code y = x W^T + b} through oneDNN's differentiable inner product ({@code to_dense(mkldnn_linear(
      * to_mkldnn(x), w, b))}, backward {@code mkldnn_linear_backward}): gradients reach x, w and b as through
      * {@code torch.linear} (within float rounding). On the AMD EPYC measured here it ran forward + backward at

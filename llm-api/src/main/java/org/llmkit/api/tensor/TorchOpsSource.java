@@ -26,6 +26,7 @@ final class TorchOpsSource {
     static final String MULTINOMIAL = "multinomial";
     static final String LINEAR = "linear";
     static final String LINEAR_BIAS = "linear_bias";
+    static final String LINEAR_EACH = "linear_each";
     static final String LINEAR_TRAINABLE = "linear_trainable";
     static final String LINEAR_TRAINABLE_BIAS = "linear_trainable_bias";
 
@@ -44,6 +45,7 @@ final class TorchOpsSource {
                     MULTINOMIAL,
                     LINEAR,
                     LINEAR_BIAS,
+                    LINEAR_EACH,
                     LINEAR_TRAINABLE,
                     LINEAR_TRAINABLE_BIAS);
 
@@ -107,6 +109,14 @@ final class TorchOpsSource {
                         """
                         def linear_bias(self, x: Tensor, w: Tensor, b: Tensor) -> Tensor:
                             return ops.mkldnn._linear_pointwise(x, w, b, "none", annotate(List[Optional[number]], []), None)
+                        """,
+                        // a series of oneDNN inner products in one call (to time the kernel without per-call costs)
+                        """
+                        def linear_each(self, xs: List[Tensor], ws: List[Tensor]) -> Tensor:
+                            y = xs[0]
+                            for i in range(len(ws)):
+                                y = ops.mkldnn._linear_pointwise(xs[i], ws[i], None, "none", annotate(List[Optional[number]], []), None)
+                            return y
                         """,
                         // oneDNN's inner product with a backward (mkldnn_linear_backward): rows through oneDNN's
                         // own layout and back
