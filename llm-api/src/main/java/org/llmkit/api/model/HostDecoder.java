@@ -149,8 +149,9 @@ final class HostDecoder {
     }
 
     /**
-     * Times one token's projections on OpenBLAS and on oneDNN, five times each after a warm-up (the best of each
-     * counts). oneDNN runs them all in one libtorch call, as the scripted layers do.
+     * Times one token's projections on OpenBLAS and on oneDNN, six times each after a warm-up, alternating (the
+     * best of each counts; about 0.3 s once per model). oneDNN runs them all in one libtorch call, as the scripted
+     * layers do.
      *
      * @param ops torch's ops (oneDNN's inner product)
      * @param manager where the temporary inputs live
@@ -169,24 +170,22 @@ final class HostDecoder {
                 xs[i] = m.zeros(new Shape(1, 1, ws[i].getShape().get(1)));
                 views[i] = view(ws[i]);
             }
-            // OpenBLAS first, after a pause: libtorch's OpenMP workers spin for a few milliseconds after each
-            // parallel region (the prefill's, here) and would take a core from OpenBLAS's threads. Decode steps on
-            // OpenBLAS start no parallel region, so they run without that competition.
-            pause(30);
-            for (int rep = 0; rep < 6; rep++) {
+            // Alternating, each OpenBLAS pass after a pause: libtorch's OpenMP workers spin for a few milliseconds
+            // after each parallel region (the prefill's, oneDNN's pass) and would take a core from OpenBLAS's
+            // threads, which decode steps on OpenBLAS never have to share. The best of six passes each: a
+            // compiler or GC thread of the JVM can take a core for tens of milliseconds at the start.
+            for (int rep = 0; rep < 7; rep++) {
+                pause(25);
                 long t0 = System.nanoTime();
                 for (int i = 0; i < ws.length; i++) {
                     OpenBlas.gemv(views[i], (int) ws[i].getShape().get(0), (int) ws[i].getShape().get(1), x, y);
                 }
-                if (rep > 0) {
-                    blas = Math.min(blas, System.nanoTime() - t0);
-                }
-            }
-            for (int rep = 0; rep < 6; rep++) {
-                long t0 = System.nanoTime();
+                long t1 = System.nanoTime();
                 ops.linearEach(xs, ws).close();
+                long t2 = System.nanoTime();
                 if (rep > 0) {
-                    dnn = Math.min(dnn, System.nanoTime() - t0);
+                    blas = Math.min(blas, t1 - t0);
+                    dnn = Math.min(dnn, t2 - t1);
                 }
             }
         }

@@ -27,9 +27,12 @@ record Kernels(TorchOps ops, boolean fused, TensorType type, boolean cpu) {
 
     /**
      * Whether linear layers run through oneDNN's differentiable inner product in this forward: a recording
-     * (training) forward of a float32 model on the CPU with the fused kernels. Measured here (2-core AMD EPYC,
-     * {@code LinearKernelBenchmark}, 1024 rows, forward + backward, malloc tuned as the README says): 240-260
-     * GFLOP/s for the projections and 141 for a 32000-word head, where libtorch's MKL GEMM reached 127-154.
+     * (training) forward of a float32 model on the CPU with the fused kernels, in a process whose glibc keeps freed
+     * memory ({@link NativeMemory}). Measured here (2-core AMD EPYC, {@code LinearKernelBenchmark}, 1024 rows,
+     * forward + backward): with the malloc settings oneDNN ran 240-260 GFLOP/s for every projection shape and 141
+     * for a 32000-word head, where libtorch's MKL GEMM reached 127-154. With glibc's defaults, oneDNN's layout
+     * conversions fault fresh pages in every step and it lost to MKL on square, narrowing and head shapes, so the
+     * training path then stays on MKL.
      *
      * @param ctx the forward's context
      * @return true for oneDNN
@@ -40,7 +43,7 @@ record Kernels(TorchOps ops, boolean fused, TensorType type, boolean cpu) {
 
     /** @return whether a recording forward of this model would use oneDNN's differentiable inner product */
     boolean oneDnnTraining() {
-        return fused && cpu && type.precision() == org.llmkit.api.Precision.FP32;
+        return fused && cpu && type.precision() == org.llmkit.api.Precision.FP32 && NativeMemory.keepsFreedMemory();
     }
 
     /** @return whether oneDNN's inner product can run this model's linear layers at inference */

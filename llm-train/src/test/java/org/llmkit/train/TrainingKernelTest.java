@@ -1,0 +1,14 @@
+package org.llmkit.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** llm-train's tests run with the malloc settings (surefire), so the AdamW fixture tests cover the oneDNN path. */
+class TrainingKernelTest {
+
+    @Test
+    void testsRunWithTheLaunchersMallocSettingsSoTheOneDnnTrainingPathIsCovered() {
+        assertThat(NativeMemoryAdvice.advice("Linux", System::getenv)).isNull();
+    }
+}
