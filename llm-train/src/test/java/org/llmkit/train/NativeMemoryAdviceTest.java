@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.llmkit.api.model.NativeMemory;
 
 class NativeMemoryAdviceTest {
 
@@ -18,11 +19,14 @@ class NativeMemoryAdviceTest {
         Map<String, String> env = Map.of("MALLOC_ARENA_MAX", "1");
         String advice = NativeMemoryAdvice.advice("Linux", env::get);
         assertThat(advice).doesNotContain("MALLOC_ARENA_MAX").contains("MALLOC_MMAP_MAX_=0");
+        assertThat(NativeMemoryAdvice.advice("Linux", Map.of("MALLOC_ARENA_MAX", "4")::get))
+                .as("a different arena count is not the setting").contains("MALLOC_ARENA_MAX=1");
     }
 
     @Test
     void nothingIsSaidWhenTheSettingsAreThereOrOffLinux() {
-        assertThat(NativeMemoryAdvice.advice("Linux", NativeMemoryAdvice.SETTINGS::get)).isNull();
+        Map<String, String> all = Map.ofEntries(NativeMemory.SETTINGS.toArray(Map.Entry[]::new));
+        assertThat(NativeMemoryAdvice.advice("Linux", all::get)).isNull();
         assertThat(NativeMemoryAdvice.advice("Mac OS X", name -> null)).isNull();
     }
 }
