@@ -148,8 +148,8 @@ public final class DecoderModel extends AbstractBlock {
      *
      * @return true once a decode step chose OpenBLAS; false before the first one or when it chose oneDNN
      */
-    public synchronized boolean decodesOnOpenBlas() {
-        return scripted != null && scripted.decodesOnOpenBlas();
+    public boolean decodesOnOpenBlas() {
+        return hostDecoder() != null;
     }
 
     private synchronized ScriptedLayers scripted() {

@@ -165,11 +165,10 @@ final class HostDecoder {
         try (NDManager m = manager.newSubManager()) {
             NDArray[] ws = matrices.toArray(new NDArray[0]);
             NDArray[] xs = new NDArray[ws.length];
-            FloatBuffer[] views = new FloatBuffer[ws.length];
             for (int i = 0; i < ws.length; i++) {
                 xs[i] = m.zeros(new Shape(1, 1, ws[i].getShape().get(1)));
-                views[i] = view(ws[i]);
             }
+            FloatBuffer[] views = matrixViews();
             // Alternating, each OpenBLAS pass after a pause: libtorch's OpenMP workers spin for a few milliseconds
             // after each parallel region (the prefill's, oneDNN's pass) and would take a core from OpenBLAS's
             // threads, which decode steps on OpenBLAS never have to share. The best of six passes each: a
@@ -201,6 +200,15 @@ final class HostDecoder {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    // the layers' matrices in the order they were added to matrices
+    private FloatBuffer[] matrixViews() {
+        List<FloatBuffer> views = new ArrayList<>();
+        for (Layer l : layers) {
+            views.addAll(List.of(l.qkv(), l.o(), l.up(), l.down()));
+        }
+        return views.toArray(new FloatBuffer[0]);
     }
 
     /**

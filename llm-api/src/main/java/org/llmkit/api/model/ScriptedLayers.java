@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 import org.llmkit.api.LoraConfig;
 import org.llmkit.api.ModelConfig;
@@ -12,6 +13,7 @@ import org.llmkit.api.Precision;
 import org.llmkit.api.tensor.ScriptModule;
 import org.llmkit.api.tensor.TorchOps;
 import org.llmkit.api.tensor.TorchScriptArchive;
+import org.slf4j.LoggerFactory;
 
 /**
  * The fast inference path through the decoder layers: each layer is one call of a TorchScript method
@@ -24,7 +26,7 @@ final class ScriptedLayers implements AutoCloseable {
     private final List<NDArray[]> layerWeights = new ArrayList<>();
     private final ModelConfig config;
     private final boolean rotary;
-    private final java.util.Set<String> weightNames;
+    private final Set<String> weightNames;
     private final Function<String, NDArray> weightLookup;
     private final NDArray[] allWeights;
     private final HostDecoderFactory hostFactory;
@@ -119,7 +121,7 @@ final class ScriptedLayers implements AutoCloseable {
             hostDecided = true;
             if (hostFactory != null && hostFactory.choice() != DecodeGemv.ONEDNN) {
                 if (!OpenBlas.available()) {
-                    org.slf4j.LoggerFactory.getLogger(ScriptedLayers.class).info(
+                    LoggerFactory.getLogger(ScriptedLayers.class).info(
                             "OpenBLAS decode path off: the library did not load ({})", OpenBlas.loadFailure());
                 } else {
                     HostDecoder candidate = HostDecoder.create(config, hostFactory.spec(), weightNames,
@@ -132,11 +134,6 @@ final class ScriptedLayers implements AutoCloseable {
             }
         }
         return host;
-    }
-
-    /** @return whether a decode step chose the OpenBLAS path */
-    synchronized boolean decodesOnOpenBlas() {
-        return host != null;
     }
 
     /** @return the OpenBLAS decode path once a decode step chose it, else null */
