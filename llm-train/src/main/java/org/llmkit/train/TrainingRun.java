@@ -192,11 +192,8 @@ final class TrainingRun implements AutoCloseable {
     // forward with autograd recording and backward of loss * factor; returns the unscaled loss
     private double backward(NDManager scratch, int[][] batch, ForwardOptions forward, double factor) {
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-            NDArray loss = Losses.causalLm(scratch, twin == null ? model.block() : twin.block(), batch, forward);
-            // a torch-owned constant, not a Java scalar: autograd keeps it for backward (DJL-NOTES trap 1)
-            NDArray scale = scratch.full(new Shape(), (float) factor, DataType.FLOAT32);
-            gc.backward(loss.mul(scale));
-            return loss.getFloat();
+            return Losses.causalLmBackward(scratch, twin == null ? model.block() : twin.block(), batch, forward,
+                    (float) factor);
         }
     }
 

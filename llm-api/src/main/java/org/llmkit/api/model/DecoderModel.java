@@ -10,6 +10,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -56,6 +57,8 @@ public final class DecoderModel extends AbstractBlock {
     private LoraConfig lora;
     private ScriptedLayers scripted;
     private DecodeGemv decodeGemv = DecodeGemv.fromSystemProperty();
+    private TrainingGemm trainingGemm = TrainingGemm.fromSystemProperty();
+    private Boolean trainsOnOpenBlas;
     private final PackedWeights packed;
 
     /**
@@ -150,6 +153,93 @@ public final class DecoderModel extends AbstractBlock {
      */
     public boolean decodesOnOpenBlas() {
         return hostDecoder() != null;
+    }
+
+    /**
+     * Chooses the kernel of float32 training forwards' and backwards' linear layers on the CPU. The default comes
+     * from the {@value TrainingGemm#PROPERTY} system property ({@link TrainingGemm#AUTO} when unset).
+     *
+     * @param choice the kernel, or {@link TrainingGemm#AUTO} to time both at the next training forward
+     */
+    public synchronized void trainingGemm(TrainingGemm choice) {
+        this.trainingGemm = java.util.Objects.requireNonNull(choice, "choice");
+        trainsOnOpenBlas = null;
+    }
+
+    /**
+     * Whether training steps ({@link Losses#causalLmBackward}) run the linear layers on OpenBLAS
+     * ({@link TrainingGemm}); decided at the first such step.
+     *
+     * @return true once a training step chose OpenBLAS; false before the first one or when it chose libtorch
+     */
+    public synchronized boolean trainsOnOpenBlas() {
+        return Boolean.TRUE.equals(trainsOnOpenBlas);
+    }
+
+    /**
+     * The tape of a training forward whose linear layers run on OpenBLAS, or null when they run in autograd:
+     * float32 weights on the CPU, autograd recording, and OpenBLAS chosen (timed once under {@link TrainingGemm#AUTO}).
+     *
+     * @param m the forward's manager
+     * @param rows tokens in the forward's batch
+     * @return the tape, or null
+     */
+    synchronized BlasTape trainingTape(NDManager m, int rows) {
+        if (!kernels.cpu() || kernels.type().precision() != Precision.FP32 || !JniUtils.isGradMode()
+                || trainingGemm == TrainingGemm.LIBTORCH || !OpenBlas.available()) {
+            return null;
+        }
+        if (trainsOnOpenBlas == null) {
+            trainsOnOpenBlas = trainingGemm == TrainingGemm.OPENBLAS || openBlasTrainsFaster(m, rows);
+        }
+        return trainsOnOpenBlas ? new BlasTape(m) : null;
+    }
+
+    // times the first layer's projections (forward GEMMs of up to 512 rows) on OpenBLAS and on the kernel autograd
+    // would use, alternating, each OpenBLAS pass after a pause (libtorch's OpenMP workers spin for a while after
+    // each of its parallel regions and would take a core from OpenBLAS's threads); the best of three counts
+    private boolean openBlasTrainsFaster(NDManager manager, int rows) {
+        List<Projection> projections = layers.get(0).projections();
+        long blas = Long.MAX_VALUE;
+        long torch = Long.MAX_VALUE;
+        try (NoGradient off = NoGradient.scope(); NDManager m = manager.newSubManager()) {
+            int n = Math.max(16, Math.min(rows, 512));
+            NDArray[] xs = new NDArray[projections.size()];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = m.randomNormal(new Shape(n, projections.get(i).weightArray().getShape().get(1)));
+            }
+            for (int rep = 0; rep < 4; rep++) {
+                pause(25);
+                long t0 = System.nanoTime();
+                for (int i = 0; i < xs.length; i++) {
+                    BlasTape.product(m, xs[i], projections.get(i).weightArray()).close();
+                }
+                long t1 = System.nanoTime();
+                for (int i = 0; i < xs.length; i++) {
+                    NDArray w = projections.get(i).weightArray();
+                    (kernels.oneDnnTraining() ? kernels.ops().linearTrainable(xs[i], w, null)
+                            : Linear.linear(xs[i], w).singletonOrThrow()).close();
+                }
+                long t2 = System.nanoTime();
+                if (rep > 0) {
+                    blas = Math.min(blas, t1 - t0);
+                    torch = Math.min(torch, t2 - t1);
+                }
+            }
+        }
+        boolean faster = blas < torch;
+        org.slf4j.LoggerFactory.getLogger(DecoderModel.class).info(
+                "training GEMMs of one layer: OpenBLAS {} us, libtorch ({}) {} us -> {}", blas / 1000,
+                kernels.oneDnnTraining() ? "oneDNN" : "MKL", torch / 1000, faster ? "OpenBLAS" : "libtorch");
+        return faster;
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private synchronized ScriptedLayers scripted() {
@@ -477,10 +567,16 @@ public final class DecoderModel extends AbstractBlock {
             x = scripted().apply(x, ctx);
         } else {
             for (int i = 0; i < layers.size(); i++) {
-                x = layer(i, x, ctx);
+                x = layer(i, ctx.tape == null ? x : ctx.tape.cut(x, i > 0 || embeddingsTrain()), ctx);
             }
         }
         return finalNorm(x);
+    }
+
+    // whether the embedding tables record gradients (DJL's requiresGrad answers for leaves, which parameters are)
+    private boolean embeddingsTrain() {
+        return JniUtils.requiresGrad((PtNDArray) embedTokens.getArray())
+                || embedPositions != null && JniUtils.requiresGrad((PtNDArray) embedPositions.getArray());
     }
 
     private NDArray withPositions(NDArray x, ForwardContext ctx) {
@@ -536,6 +632,17 @@ public final class DecoderModel extends AbstractBlock {
             return kernels.ops().linearTrainable(hidden, head, null);
         }
         return Linear.linear(hidden, head).singletonOrThrow();
+    }
+
+    /**
+     * {@link #logits(NDArray)} of a forward that may run on a {@link BlasTape}.
+     *
+     * @param hidden {@code [..., C]}
+     * @param ctx the forward's context
+     * @return logits {@code [..., V]} in the model's type
+     */
+    NDArray logits(NDArray hidden, ForwardContext ctx) {
+        return ctx.tape == null ? logits(hidden) : ctx.tape.linear(hidden, head());
     }
 
     @Override

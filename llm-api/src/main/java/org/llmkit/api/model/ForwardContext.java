@@ -28,6 +28,8 @@ public final class ForwardContext {
     final NDArray writePositions;
     /** LoRA dropout of a training forward, or null (never applied when {@link #inference}). */
     final LoraDropout loraDropout;
+    /** Where a training forward's linear layers run on OpenBLAS ({@link BlasTape}), or null for autograd's. */
+    final BlasTape tape;
 
     ForwardContext(NDArray cos, NDArray sin, NDArray positions, NDArray fullMask, NDArray slidingMask,
             KvCache cache, int past, boolean inference) {
@@ -47,9 +49,11 @@ public final class ForwardContext {
         this.past = past;
         this.inference = inference;
         this.loraDropout = null;
+        this.tape = null;
     }
 
-    private ForwardContext(ForwardContext c, NDArray fullMask, NDArray slidingMask, LoraDropout loraDropout) {
+    private ForwardContext(ForwardContext c, NDArray fullMask, NDArray slidingMask, LoraDropout loraDropout,
+            BlasTape tape) {
         this.cos = c.cos;
         this.sin = c.sin;
         this.positions = c.positions;
@@ -61,6 +65,7 @@ public final class ForwardContext {
         this.rowPositions = c.rowPositions;
         this.writePositions = c.writePositions;
         this.loraDropout = loraDropout;
+        this.tape = tape;
     }
 
     /**
@@ -68,7 +73,7 @@ public final class ForwardContext {
      * @return a copy that applies it
      */
     ForwardContext withLoraDropout(LoraDropout dropout) {
-        return new ForwardContext(this, fullMask, slidingMask, dropout);
+        return new ForwardContext(this, fullMask, slidingMask, dropout, tape);
     }
 
     /**
@@ -77,7 +82,15 @@ public final class ForwardContext {
      * @return a copy with these masks
      */
     ForwardContext withMasks(NDArray full, NDArray sliding) {
-        return new ForwardContext(this, full, sliding, loraDropout);
+        return new ForwardContext(this, full, sliding, loraDropout, tape);
+    }
+
+    /**
+     * @param blas the tape of this (training) forward's OpenBLAS linear layers
+     * @return a copy whose linear layers run on it
+     */
+    ForwardContext withTape(BlasTape blas) {
+        return new ForwardContext(this, fullMask, slidingMask, loraDropout, blas);
     }
 
     NDArray mask(int window) {

@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * Causal language-modelling loss with transformers' convention: labels are the inputs, logits at
@@ -39,9 +41,46 @@ public final class Losses {
      * @return a 0-dim float32 array
      */
     public static NDArray causalLm(NDManager m, DecoderModel model, int[][] batch, ForwardOptions options) {
+        return causalLm(m, model, new Rows(batch, options.documentSeparator()), options, null);
+    }
+
+    /**
+     * A training micro-batch: the forward of {@link #causalLm(NDManager, DecoderModel, int[][], ForwardOptions)}
+     * and the backward of {@code loss * factor}, accumulating into the trainable parameters' gradients. A float32
+     * model on the CPU may run its linear layers on OpenBLAS outside autograd ({@link TrainingGemm}); the
+     * gradients are autograd's up to float32 summation order.
+     *
+     * @param m manager of the per-call arrays (the caller closes it after reading the gradients it needs)
+     * @param model the model
+     * @param batch sequences of at least two valid token ids each
+     * @param options LoRA dropout and document boundaries
+     * @param factor what the loss is multiplied by before its backward (a loss scale, 1 / micro-batches)
+     * @return the loss (not multiplied)
+     * @throws IllegalStateException when autograd is not recording (call it inside a gradient collector)
+     */
+    public static float causalLmBackward(NDManager m, DecoderModel model, int[][] batch, ForwardOptions options,
+            float factor) {
+        if (!JniUtils.isGradMode()) {
+            throw new IllegalStateException("causalLmBackward needs autograd recording: call it inside a "
+                    + "GradientCollector");
+        }
         Rows rows = new Rows(batch, options.documentSeparator());
-        NDArray logits = logits(m, model, rows, options);
-        int b = batch.length;
+        BlasTape tape = model.trainingTape(m, batch.length * rows.length);
+        NDArray loss = causalLm(m, model, rows, options, tape);
+        // a torch-owned constant, not a Java scalar: autograd keeps it for backward
+        NDArray scaled = loss.mul(m.full(new Shape(), factor, DataType.FLOAT32));
+        if (tape != null) {
+            tape.backward(scaled);
+        } else {
+            JniUtils.backward((PtNDArray) scaled, (PtNDArray) scaled.onesLike(), false, false);
+        }
+        return loss.getFloat();
+    }
+
+    private static NDArray causalLm(NDManager m, DecoderModel model, Rows rows, ForwardOptions options,
+            BlasTape tape) {
+        NDArray logits = logits(m, model, rows, options, tape);
+        int b = rows.positions.length;
         int t = rows.length;
         return crossEntropy(logits, m.create(rows.targets, new Shape(b, t - 1)),
                 m.create(rows.weights, new Shape(b, t - 1)),
@@ -59,10 +98,11 @@ public final class Losses {
      * @return float32 logits {@code [B,T,V]}, T the longest sequence
      */
     static NDArray logits(NDManager m, DecoderModel model, int[][] batch, ForwardOptions options) {
-        return logits(m, model, new Rows(batch, options.documentSeparator()), options);
+        return logits(m, model, new Rows(batch, options.documentSeparator()), options, null);
     }
 
-    private static NDArray logits(NDManager m, DecoderModel model, Rows rows, ForwardOptions options) {
+    private static NDArray logits(NDManager m, DecoderModel model, Rows rows, ForwardOptions options,
+            BlasTape tape) {
         int b = rows.positions.length;
         boolean[][] keyValid = rows.ragged ? rows.valid : null;
         ForwardContext ctx = model.context(m, rows.positions, keyValid, null, 0);
@@ -72,8 +112,11 @@ public final class Losses {
         if (options.loraDropout() > 0 && !ctx.inference) {
             ctx = ctx.withLoraDropout(new LoraDropout(options.loraDropout(), options.dropoutSeed()));
         }
+        if (tape != null) {
+            ctx = ctx.withTape(tape);
+        }
         NDArray ids = m.create(rows.ids, new Shape(b, rows.length));
-        return model.tensorType().float32(model.logits(model.hidden(ids, ctx)));
+        return model.tensorType().float32(model.logits(model.hidden(ids, ctx), ctx));
     }
 
     /**

@@ -73,4 +73,28 @@ final class OpenBlas {
                 y, 1);
     }
 
+    /**
+     * {@code C = alpha op(A) op(B) + beta C} for row-major matrices ({@code op} transposes when asked):
+     * {@code op(A) [m, k]}, {@code op(B) [k, n]}, {@code C [m, n]}; each buffer is read from its position 0
+     * with the given leading dimension (the row stride of the matrix as stored).
+     *
+     * @param transA whether A is stored as {@code [k, m]}
+     * @param transB whether B is stored as {@code [n, k]}
+     * @param m rows of C
+     * @param n columns of C
+     * @param k the inner dimension
+     * @param alpha the product's scale
+     * @param a A
+     * @param lda A's row stride
+     * @param b B
+     * @param ldb B's row stride
+     * @param beta the scale of C's old values (0 overwrites, 1 accumulates)
+     * @param c C
+     * @param ldc C's row stride
+     */
+    static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, FloatBuffer a, int lda,
+            FloatBuffer b, int ldb, float beta, FloatBuffer c, int ldc) {
+        openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
+                alpha, a, lda, b, ldb, beta, c, ldc);
+    }
 }

@@ -35,6 +35,11 @@ final class Projection extends SkeletonBlock {
         return name;
     }
 
+    /** @return the base weight {@code [out, in]} */
+    NDArray weightArray() {
+        return weight.getArray();
+    }
+
     /**
      * Applies the layer.
      *
@@ -47,7 +52,8 @@ final class Projection extends SkeletonBlock {
     }
 
     /**
-     * Applies projections that read the same input (q/k/v; gate/up). When {@link Kernels#oneDnnTrainable} holds,
+     * Applies projections that read the same input (q/k/v; gate/up). On a training forward with a
+     * {@link BlasTape}, their base weights are one OpenBLAS GEMM. Otherwise, when {@link Kernels#oneDnnTrainable} holds,
      * their weights are concatenated and multiplied in one differentiable oneDNN inner product (one larger GEMM;
      * the concatenation's backward hands each weight its gradient); otherwise each runs alone.
      *
@@ -65,6 +71,9 @@ final class Projection extends SkeletonBlock {
             noBias &= p.bias == null;
         }
         NDArray[] ys = new NDArray[projections.length];
+        if (ctx.tape != null) {
+            return onTape(x, ctx, projections);
+        }
         if (!kernels.oneDnnTrainable(ctx) || !(allBiased || noBias)) {
             boolean oneDnn = kernels.oneDnnLinear(ctx);
             for (int i = 0; i < ys.length; i++) {
@@ -95,6 +104,29 @@ final class Projection extends SkeletonBlock {
         NDList parts = ends.length == 0 ? new NDList(y) : y.split(ends, y.getShape().dimension() - 1);
         for (int i = 0; i < ys.length; i++) {
             ys[i] = projections[i].withLora(x, ctx, parts.get(i), false);
+        }
+        return ys;
+    }
+
+    // the base projections as one OpenBLAS GEMM on the forward's tape; biases and LoRA branches stay in autograd
+    private static NDArray[] onTape(NDArray x, ForwardContext ctx, Projection... projections) {
+        NDArray[] weights = new NDArray[projections.length];
+        long[] ends = new long[projections.length - 1];
+        long row = 0;
+        for (int i = 0; i < projections.length; i++) {
+            weights[i] = projections[i].weight.getArray();
+            row += weights[i].getShape().get(0);
+            if (i < ends.length) {
+                ends[i] = row;
+            }
+        }
+        NDArray y = ctx.tape.linear(x, weights);
+        NDList parts = ends.length == 0 ? new NDList(y) : y.split(ends, y.getShape().dimension() - 1);
+        NDArray[] ys = new NDArray[projections.length];
+        for (int i = 0; i < ys.length; i++) {
+            Projection p = projections[i];
+            NDArray part = p.bias == null ? parts.get(i) : parts.get(i).add(p.bias.getArray());
+            ys[i] = p.withLora(x, ctx, part, false);
         }
         return ys;
     }
