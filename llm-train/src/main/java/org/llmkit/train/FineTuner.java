@@ -526,7 +526,7 @@ public final class FineTuner {
     public TrainingResult train(TokenDataset train) throws IOException {
         RunChecks.check(model, options, train, resumed);
         if (!model.device().isGpu()) {
-            NativeMemoryAdvice.logOnce();
+            CpuTrainingAdvice.logOnce();
         }
         try (TrainingRun run = TrainingRun.prepare(model, options, train, resumed)) {
             return run.run();

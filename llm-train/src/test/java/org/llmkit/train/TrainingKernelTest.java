@@ -9,6 +9,6 @@ class TrainingKernelTest {
 
     @Test
     void testsRunWithTheLaunchersMallocSettingsSoTheOneDnnTrainingPathIsCovered() {
-        assertThat(NativeMemoryAdvice.advice("Linux", System::getenv)).isNull();
+        assertThat(CpuTrainingAdvice.mallocAdvice("Linux", System::getenv)).isNull();
     }
 }

@@ -20,7 +20,8 @@ import java.util.List;
  * <p>How the graph is cut: a linear layer's output is a new autograd leaf {@code y} computed by OpenBLAS from its
  * input {@code x}; everything else (norms, attention, activations, biases, LoRA branches, the loss) stays in
  * autograd. Each layer's input is also made a leaf ({@link #cut}), so that every backward call below stays inside
- * one layer. {@link #backward} runs the loss's backward, then walks the recorded entries in reverse: for a linear
+ * one layer, and side branches that read a linear layer's input (LoRA) read a leaf copy of it, whose gradient joins
+ * {@code dX}. {@link #backward} runs the loss's backward, then walks the recorded entries in reverse: for a linear
  * layer, {@code dX = dY W} goes into autograd with {@code x.backward(dX)} and {@code dW = dY^T X} is accumulated
  * into each trainable weight's {@code .grad} (a leaf's backward); for a cut, the leaf's gradient continues into the
  * previous layer. Reverse recording order is a topological order, so a leaf's gradient is complete when its entry is
@@ -33,8 +34,21 @@ final class BlasTape {
     private final NDManager manager;
     private final List<Object> entries = new ArrayList<>();
 
-    /** A linear layer: {@code y [rows, Σ out_i] = x [rows, in] · [W_1; W_2; ...]^T}. */
-    private record Linear(NDArray x, FloatBuffer xs, NDArray[] weights, NDArray y, int rows, int in, int out) { }
+    /**
+     * A linear layer: {@code y [rows, Σ out_i] = x [rows, in] · [W_1; W_2; ...]^T}; side branches that read the same
+     * input (LoRA) read the leaf {@code branchInput} (or null), whose gradient joins {@code dX}.
+     */
+    private record Linear(NDArray x, FloatBuffer xs, NDArray[] weights, NDArray y, NDArray branchInput, int rows,
+            int in, int out) { }
+
+    /**
+     * What a taped product gives its layer.
+     *
+     * @param y the product, a leaf
+     * @param input the leaf that side branches reading the same input must use instead of it (their gradient joins
+     *     the product's own input gradient), or null when none was asked for
+     */
+    record Output(NDArray y, NDArray input) { }
 
     /** A layer boundary: {@code in} is a leaf holding {@code out}'s values; {@code out} may be outside the graph. */
     private record Cut(NDArray out, NDArray in, boolean outInGraph) { }
@@ -67,17 +81,24 @@ final class BlasTape {
      * Multiplies {@code x} by the weights (stacked by rows, as one projection whose outputs are concatenated).
      *
      * @param x {@code [..., in]} float32
+     * @param sideBranches whether side branches (LoRA) also read {@code x}: they then get a leaf of their own, so
+     *     that no backward call reaches beyond this layer through them
      * @param weights each {@code [out_i, in]} float32
-     * @return a leaf {@code [..., Σ out_i]}
+     * @return the leaf {@code [..., Σ out_i]} and the side branches' input
      */
-    NDArray linear(NDArray x, NDArray... weights) {
+    Output linear(NDArray x, boolean sideBranches, NDArray... weights) {
         FloatBuffer xs = floats(x);
         NDArray y = multiply(manager, x.getShape(), xs, weights);
         y.setRequiresGradient(true);
+        NDArray branchInput = null;
+        if (sideBranches) {
+            branchInput = x.stopGradient();
+            branchInput.setRequiresGradient(true);
+        }
         int in = (int) x.getShape().get(x.getShape().dimension() - 1);
-        entries.add(new Linear(x, xs, weights, y, (int) (x.size() / in), in,
+        entries.add(new Linear(x, xs, weights, y, branchInput, (int) (x.size() / in), in,
                 (int) y.getShape().get(y.getShape().dimension() - 1)));
-        return y;
+        return new Output(y, branchInput);
     }
 
     /**
@@ -155,6 +176,11 @@ final class BlasTape {
                 OpenBlas.gemm(false, false, l.rows(), l.in(), n, 1f, from(dys, col), l.out(), floats(w), l.in(),
                         col == 0 ? 0f : 1f, dxs, l.in());
                 col += n;
+            }
+            NDArray branch = l.branchInput() == null ? null : JniUtils.getGradient(pt(l.branchInput()));
+            if (branch != null) {
+                dx.addi(branch);
+                branch.close();
             }
             JniUtils.backward(pt(l.x()), pt(dx), true, false);
             dx.close();

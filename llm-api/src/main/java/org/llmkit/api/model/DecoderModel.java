@@ -178,7 +178,8 @@ public final class DecoderModel extends AbstractBlock {
 
     /**
      * The tape of a training forward whose linear layers run on OpenBLAS, or null when they run in autograd:
-     * float32 weights on the CPU, autograd recording, and OpenBLAS chosen (timed once under {@link TrainingGemm#AUTO}).
+     * float32 weights on the CPU, autograd recording, and OpenBLAS chosen (under {@link TrainingGemm#AUTO}: when the
+     * process has {@link WorkerThreads#TRAINING_SETTINGS} and OpenBLAS ran the first layer's GEMMs faster, timed once).
      *
      * @param m the forward's manager
      * @param rows tokens in the forward's batch
@@ -190,7 +191,16 @@ public final class DecoderModel extends AbstractBlock {
             return null;
         }
         if (trainsOnOpenBlas == null) {
-            trainsOnOpenBlas = trainingGemm == TrainingGemm.OPENBLAS || openBlasTrainsFaster(m, rows);
+            if (trainingGemm == TrainingGemm.OPENBLAS) {
+                trainsOnOpenBlas = true;
+            } else if (!WorkerThreads.yieldCores()) {
+                org.slf4j.LoggerFactory.getLogger(DecoderModel.class).info("training GEMMs stay in libtorch: OpenBLAS"
+                        + " would share the cores with libgomp's spinning workers without "
+                        + String.join(" ", WorkerThreads.missingTrainingSettings(System::getenv)));
+                trainsOnOpenBlas = false;
+            } else {
+                trainsOnOpenBlas = openBlasTrainsFaster(m, rows);
+            }
         }
         return trainsOnOpenBlas ? new BlasTape(m) : null;
     }
@@ -642,7 +652,7 @@ public final class DecoderModel extends AbstractBlock {
      * @return logits {@code [..., V]} in the model's type
      */
     NDArray logits(NDArray hidden, ForwardContext ctx) {
-        return ctx.tape == null ? logits(hidden) : ctx.tape.linear(hidden, head());
+        return ctx.tape == null ? logits(hidden) : ctx.tape.linear(hidden, false, head()).y();
     }
 
     @Override

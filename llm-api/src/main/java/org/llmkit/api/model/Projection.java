@@ -120,13 +120,18 @@ final class Projection extends SkeletonBlock {
                 ends[i] = row;
             }
         }
-        NDArray y = ctx.tape.linear(x, weights);
+        boolean lora = false;
+        for (Projection p : projections) {
+            lora |= p.loraA != null;
+        }
+        BlasTape.Output taped = ctx.tape.linear(x, lora, weights);
+        NDArray y = taped.y();
         NDList parts = ends.length == 0 ? new NDList(y) : y.split(ends, y.getShape().dimension() - 1);
         NDArray[] ys = new NDArray[projections.length];
         for (int i = 0; i < ys.length; i++) {
             Projection p = projections[i];
             NDArray part = p.bias == null ? parts.get(i) : parts.get(i).add(p.bias.getArray());
-            ys[i] = p.withLora(x, ctx, part, false);
+            ys[i] = p.withLora(taped.input(), ctx, part, false);
         }
         return ys;
     }

@@ -13,7 +13,10 @@ import java.util.Locale;
  * CPUs newer than OpenBLAS 0.3.19, e.g. {@code SkylakeX} on AMD Zen 4/5).
  */
 public enum TrainingGemm {
-    /** Time both on the model's own weight shapes at the first training forward and keep the faster. */
+    /**
+     * OpenBLAS when the process's idle worker threads yield their cores ({@link WorkerThreads}) and it ran the first
+     * layer's forward GEMMs faster than libtorch at the first training forward (timed once); else libtorch.
+     */
     AUTO,
     /** OpenBLAS {@code sgemm} outside autograd, backward by hand ({@link BlasTape}). */
     OPENBLAS,
