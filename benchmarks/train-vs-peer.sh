@@ -25,19 +25,23 @@ fi
 CP="$ROOT/llm-train/target/test-classes:$ROOT/llm-train/target/classes:$ROOT/llm-api/target/classes"
 CP="$CP:$ROOT/llm-data/target/classes:$(cat "$ROOT/llm-train/target/bench.cp")"
 CORE=${TORCH_CORETYPE:-Cooperlake}
+THREADS="GOMP_SPINCOUNT=1000 OPENBLAS_THREAD_TIMEOUT=4"
 
+# Both engines get the same environment in a row: malloc's defaults or the launcher's malloc settings, plus the
+# launcher's training thread settings (THREADS) and the same OpenBLAS kernels ($CORE; OpenBLAS 0.3.19 does not know
+# Zen 5). llmkit's linear layers run on OpenBLAS when AUTO finds it faster (llmkit-*.txt: train_gemm, lora_gemm).
 for setting in default tuned; do
-  envs=$([ "$setting" = tuned ] && echo "$TUNED" || echo "LLMKIT_MALLOC=default")
+  envs="$THREADS OPENBLAS_CORETYPE=$CORE $([ "$setting" = tuned ] && echo "$TUNED" || echo "LLMKIT_MALLOC=default")"
   { echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
     env $envs java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" org.llmkit.train.bench.TrainBenchmark "$MODEL" \
         2>"$OUT/llmkit-$setting.err"
   } > "$OUT/llmkit-$setting.txt"
   { echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
-    env $envs OPENBLAS_CORETYPE=$CORE /usr/bin/python3 "$PEERS/torch/bench.py" "$MODEL" \
+    env $envs /usr/bin/python3 "$PEERS/torch/bench.py" "$MODEL" \
         --skip prefill,decode,decode_b8,machine 2>"$OUT/torch-$setting.err"
   } > "$OUT/torch-$setting.txt"
   { echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
-    env $envs OPENBLAS_CORETYPE=$CORE /usr/bin/python3 "$ROOT/benchmarks/torch-lora-ratio.py" "$MODEL" --peers "$PEERS" \
+    env $envs /usr/bin/python3 "$ROOT/benchmarks/torch-lora-ratio.py" "$MODEL" --peers "$PEERS" \
         2>"$OUT/torch-lora-$setting.err"
   } > "$OUT/torch-lora-$setting.txt"
 done

@@ -120,6 +120,7 @@ public final class TrainBenchmark {
             out(name + "_trainable_params", r.trainableParameters());
             out(name + "_loss_first_last", String.format(Locale.ROOT, "%.4f,%.4f", r.losses().get(0), r.finalLoss()));
             out(name + "_skipped_steps", r.skippedSteps().size());
+            out(name + "_gemm", model.block().trainsOnOpenBlas() ? "openblas" : "libtorch");
             return tokS;
         }
     }
