@@ -5,9 +5,9 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
- * OpenBLAS's single-precision matrix-vector product on direct buffers (bytedeco's build, the same one
- * nd4j-native uses). libtorch's own GEMV goes to MKL, which takes a slow generic path on AMD CPUs, and oneDNN's
- * GEMV pays ~10 µs of setup a call; OpenBLAS streams the weights at close to the machine's read bandwidth.
+ * OpenBLAS's single-precision matrix-vector and matrix-matrix products on direct buffers (bytedeco's build, the
+ * same one nd4j-native uses). libtorch's own GEMV goes to MKL, which takes a slow generic path on AMD CPUs, and
+ * oneDNN's GEMV pays ~10 µs of setup a call; OpenBLAS streams the weights at close to the machine's read bandwidth.
  *
  * <p>OpenBLAS picks its kernels by CPU model when it loads; a CPU newer than the library falls back to generic
  * kernels unless {@code OPENBLAS_CORETYPE} names a family (e.g. {@code SkylakeX}, {@code Haswell},
@@ -73,4 +73,26 @@ final class OpenBlas {
                 y, 1);
     }
 
+    /**
+     * {@code C = alpha A B}, or {@code C = alpha A B^T} when {@code transposeB}, for row-major matrices
+     * {@code A [m, k]} and {@code C [m, n]}, with {@code B [k, n]} (or {@code [n, k]} when transposed); each buffer
+     * is read from its position 0 and each row of a matrix starts {@code ld} floats after the previous one.
+     *
+     * @param m rows of {@code A} and {@code C}
+     * @param n columns of {@code C}
+     * @param k columns of {@code A}: the length of each dot product
+     * @param alpha the scale
+     * @param a the left matrix
+     * @param lda the row stride of {@code a}, at least {@code k}
+     * @param b the right matrix
+     * @param ldb the row stride of {@code b}, at least {@code k} when transposed, else {@code n}
+     * @param transposeB whether to multiply by the transpose of {@code b}
+     * @param c the output, overwritten
+     * @param ldc the row stride of {@code c}, at least {@code n}
+     */
+    static void gemm(int m, int n, int k, float alpha, FloatBuffer a, int lda, FloatBuffer b, int ldb,
+            boolean transposeB, FloatBuffer c, int ldc) {
+        openblas_nolapack.cblas_sgemm(ROW_MAJOR, NO_TRANS, transposeB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b,
+                ldb, 0f, c, ldc);
+    }
 }
