@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.function.Function;
@@ -42,6 +44,27 @@ class HostDecodeStepTest {
                 }
             }
             assertThat(m.block().decodesOnOpenBlas()).isTrue();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama3", "llama2"})
+    void attentionOverMoreCachedSlotsThanOneGemvBlockGivesTheFullForwardsLogits(String name) throws Exception {
+        int n = 1300;
+        int[] ids = new java.util.Random(17).ints(n, 3, 500).toArray();
+        try (LanguageModel m = LanguageModel.load(Fixtures.model(name)); NoGradient g = NoGradient.scope();
+                NDManager s = m.manager().newSubManager()) {
+            DecoderModel d = m.block();
+            d.decodeGemv(DecodeGemv.OPENBLAS);
+            ModelConfig c = d.config();
+            KvCache cache = new KvCache(s, c.numLayers(), 1, c.numKvHeads(), n, c.headDim(), d.tensorType());
+            d.hidden(s.create(longs(ids, n - 1), new Shape(1, n - 1)), d.context(s, positions(n - 1), null, cache, 0));
+            float[] host = d.decodeOnHost(s, ids[n - 1], n - 1, cache);
+            NDArray last = d.hidden(s.create(longs(ids, n), new Shape(1, n)), d.context(s, positions(n), null, null, 0))
+                    .get(new NDIndex(":, -1:, :"));
+            float[] full = d.tensorType().float32(d.logits(last)).toFloatArray();
+            assertThat(host).isNotNull();
+            assertThat(Fixtures.maxAbsDiff(host, full)).isLessThanOrEqualTo(LOGIT_TOLERANCE);
         }
     }
 
@@ -155,6 +178,22 @@ class HostDecodeStepTest {
                         .isEqualTo((int) array.argMax(-1).getLong());
             }
         }
+    }
+
+    private static long[] longs(int[] ids, int n) {
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = ids[i];
+        }
+        return out;
+    }
+
+    private static int[][] positions(int n) {
+        int[][] out = new int[1][n];
+        for (int i = 0; i < n; i++) {
+            out[0][i] = i;
+        }
+        return out;
     }
 
     private static Function<Generation, Generation> settings(String mode) {

@@ -25,8 +25,7 @@ import org.slf4j.LoggerFactory;
  * oneDNN's inner product reached 27-43 (see {@link OpenBlas}). The weights and the KV cache are read and written in
  * place (the tensors' own memory, no copies). The one token's residual stream, norms, biases, activation, rotary
  * embedding and softmax are a few thousand floats and run in Java; the attention products over the cache are
- * OpenBLAS calls: per key/value head one GEMM over its group of query heads for the scores and one for the
- * weighted values (a GEMV pair per head when every query head has its own key/value head). The math is
+ * OpenBLAS GEMVs, one pair per query head (in blocks that each stay on the calling thread). The math is
  * {@link DecoderLayer}'s: RMSNorm or LayerNorm, rotate-half rotary embedding, grouped-query attention (query head
  * {@code j} reads key/value head {@code j / (H / KVH)}), the sliding window of {@link AttentionMasks}.
  *
@@ -70,6 +69,7 @@ final class HostDecoder {
     private final int inter;
     private final int upRows;
     private final int group;
+    private final int keysPerCall;
     private final float eps;
     private final float scale;
 
@@ -89,6 +89,7 @@ final class HostDecoder {
         this.inter = config.intermediateSize();
         this.upRows = gated ? 2 * inter : inter;
         this.group = heads / kvHeads;
+        this.keysPerCall = Math.max(1, OpenBlas.SINGLE_THREAD_GEMV_ELEMENTS / headDim);
         this.eps = (float) config.normEps();
         this.scale = (float) (1 / Math.sqrt(headDim));
         String upName = gated ? PackedWeights.GATE_UP : "mlp.up_proj";
@@ -367,38 +368,35 @@ final class HostDecoder {
         int window = config.windowOf(layer);
         int first = window > 0 ? Math.max(0, slot - window + 1) : 0;
         int n = slot + 1 - first;
-        for (int g = 0; g < kvHeads; g++) {
-            int cached = (g * capacity + first) * d;
-            FloatBuffer keys = kc.slice(cached, n * d);
-            FloatBuffer values = vc.slice(cached, n * d);
-            if (group == 1) {
-                attendOneHead(g, keys, values, n, s);
-            } else {
-                attendGroup(g, keys, values, n, s);
-            }
+        for (int head = 0; head < heads; head++) {
+            int cached = ((head / group) * capacity + first) * d;
+            attend(head, kc.slice(cached, n * d), vc.slice(cached, n * d), n, s);
         }
-    }
-
-    /** Query head {@code head} over its own key/value head: one GEMV for the scores, one for the values. */
-    private void attendOneHead(int head, FloatBuffer keys, FloatBuffer values, int n, Scratch s) {
-        int d = headDim;
-        OpenBlas.gemv(keys, n, d, false, scale, s.qkv.slice(head * d, d), s.scores);
-        softmax(s.scores, 0, n);
-        OpenBlas.gemv(values, n, d, true, 1f, s.scores, s.attn.slice(head * d, d));
     }
 
     /**
-     * The {@code group} query heads of key/value head {@code kv} together: scores {@code [group, n] = scale Q K^T}
-     * in one GEMM, a softmax per query head (row), then {@code [group, D] = P V} in another.
+     * One query head over the visible slots of its key/value head: the scores {@code scale K q}, their softmax
+     * {@code p}, then {@code V^T p} into the head's output. The products go in blocks of {@code keysPerCall} slots
+     * so that each stays on this thread: OpenBLAS splits a larger GEMV over its threads, and for these small
+     * products the hand-off costs more than the work (m100's 12 layers of 12 heads at D 64 took 1.1-2.0 ms a token
+     * at 160-512 cached slots that way, 0.3-1.0 ms in blocks). One GEMM per key/value head over its group of query
+     * heads was slower still below 160 slots (0.4-0.5 ms against 0.2 at 96-128: packing for a 3-row GEMM costs more
+     * than it saves).
      */
-    private void attendGroup(int kv, FloatBuffer keys, FloatBuffer values, int n, Scratch s) {
+    private void attend(int head, FloatBuffer keys, FloatBuffer values, int n, Scratch s) {
         int d = headDim;
-        int rows = group * d;
-        OpenBlas.gemm(group, n, d, scale, s.qkv.slice(kv * rows, rows), d, keys, d, true, s.scores, n);
-        for (int r = 0; r < group; r++) {
-            softmax(s.scores, r * n, n);
+        FloatBuffer query = s.qkv.slice(head * d, d);
+        for (int from = 0; from < n; from += keysPerCall) {
+            int rows = Math.min(keysPerCall, n - from);
+            OpenBlas.gemv(keys.slice(from * d, rows * d), rows, d, false, scale, query, s.scores.slice(from, rows));
         }
-        OpenBlas.gemm(group, d, n, 1f, s.scores, n, values, d, false, s.attn.slice(kv * rows, rows), d);
+        softmax(s.scores, n);
+        FloatBuffer out = s.attn.slice(head * d, d);
+        for (int from = 0; from < n; from += keysPerCall) {
+            int rows = Math.min(keysPerCall, n - from);
+            OpenBlas.gemv(values.slice(from * d, rows * d), rows, d, true, 1f, s.scores.slice(from, rows), from > 0,
+                    out);
+        }
     }
 
     /** HF's rotate-half: {@code x cos + [-x2, x1] sin} on one head of {@code d} values at {@code off}. */
@@ -412,20 +410,20 @@ final class HostDecoder {
         }
     }
 
-    /** Softmax in place of the {@code n} scores from {@code off}. */
-    private static void softmax(FloatBuffer s, int off, int n) {
+    /** Softmax in place of the first {@code n} scores. */
+    private static void softmax(FloatBuffer s, int n) {
         float max = Float.NEGATIVE_INFINITY;
-        for (int j = off; j < off + n; j++) {
+        for (int j = 0; j < n; j++) {
             max = Math.max(max, s.get(j));
         }
         double sum = 0;
-        for (int j = off; j < off + n; j++) {
+        for (int j = 0; j < n; j++) {
             float e = (float) Math.exp(s.get(j) - max);
             s.put(j, e);
             sum += e;
         }
         float inv = (float) (1 / sum);
-        for (int j = off; j < off + n; j++) {
+        for (int j = 0; j < n; j++) {
             s.put(j, s.get(j) * inv);
         }
     }
@@ -526,7 +524,7 @@ final class HostDecoder {
          * @param logits room for the logits (0 for none)
          */
         Scratch(int keys, int logits) {
-            int[] sizes = {qkvRows, attnSize, Math.max(hidden, inter), upRows, hidden, group * keys, logits};
+            int[] sizes = {qkvRows, attnSize, Math.max(hidden, inter), upRows, hidden, keys, logits};
             long floats = 16;
             for (int size : sizes) {
                 floats += aligned(size);

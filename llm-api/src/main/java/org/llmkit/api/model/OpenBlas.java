@@ -5,9 +5,9 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
- * OpenBLAS's single-precision matrix-vector and matrix-matrix products on direct buffers (bytedeco's build, the
- * same one nd4j-native uses). libtorch's own GEMV goes to MKL, which takes a slow generic path on AMD CPUs, and
- * oneDNN's GEMV pays ~10 µs of setup a call; OpenBLAS streams the weights at close to the machine's read bandwidth.
+ * OpenBLAS's single-precision matrix-vector product on direct buffers (bytedeco's build, the same one
+ * nd4j-native uses). libtorch's own GEMV goes to MKL, which takes a slow generic path on AMD CPUs, and oneDNN's
+ * GEMV pays ~10 µs of setup a call; OpenBLAS streams the weights at close to the machine's read bandwidth.
  *
  * <p>OpenBLAS picks its kernels by CPU model when it loads; a CPU newer than the library falls back to generic
  * kernels unless {@code OPENBLAS_CORETYPE} names a family (e.g. {@code SkylakeX}, {@code Haswell},
@@ -17,6 +17,11 @@ final class OpenBlas {
     private static final int ROW_MAJOR = 101;
     private static final int NO_TRANS = 111;
     private static final int TRANS = 112;
+    /**
+     * The most elements a GEMV may have and still run on the calling thread: OpenBLAS 0.3.19 splits one of
+     * {@code rows * cols >= 2304 * GEMM_MULTITHREAD_THRESHOLD} (9216 with the default threshold 4) over its threads.
+     */
+    static final int SINGLE_THREAD_GEMV_ELEMENTS = 2304 * 4 - 1;
     private static final String LOAD_FAILURE = load();
 
     private OpenBlas() { }
@@ -69,30 +74,25 @@ final class OpenBlas {
      */
     static void gemv(FloatBuffer w, int rows, int cols, boolean transpose, float alpha, FloatBuffer x,
             FloatBuffer y) {
-        openblas_nolapack.cblas_sgemv(ROW_MAJOR, transpose ? TRANS : NO_TRANS, rows, cols, alpha, w, cols, x, 1, 0f,
-                y, 1);
+        gemv(w, rows, cols, transpose, alpha, x, false, y);
     }
 
     /**
-     * {@code C = alpha A B}, or {@code C = alpha A B^T} when {@code transposeB}, for row-major matrices
-     * {@code A [m, k]} and {@code C [m, n]}, with {@code B [k, n]} (or {@code [n, k]} when transposed); each buffer
-     * is read from its position 0 and each row of a matrix starts {@code ld} floats after the previous one.
+     * {@code y = alpha op(W) x}, or {@code y += alpha op(W) x} when {@code accumulate}, with {@code op(W)} being
+     * {@code W} or {@code W^T} as for {@link #gemv(FloatBuffer, int, int, boolean, float, FloatBuffer, FloatBuffer)}.
      *
-     * @param m rows of {@code A} and {@code C}
-     * @param n columns of {@code C}
-     * @param k columns of {@code A}: the length of each dot product
+     * @param w the matrix
+     * @param rows its rows
+     * @param cols its columns
+     * @param transpose whether to multiply by its transpose
      * @param alpha the scale
-     * @param a the left matrix
-     * @param lda the row stride of {@code a}, at least {@code k}
-     * @param b the right matrix
-     * @param ldb the row stride of {@code b}, at least {@code k} when transposed, else {@code n}
-     * @param transposeB whether to multiply by the transpose of {@code b}
-     * @param c the output, overwritten
-     * @param ldc the row stride of {@code c}, at least {@code n}
+     * @param x the input
+     * @param accumulate whether to add to {@code y} rather than overwrite it
+     * @param y the output
      */
-    static void gemm(int m, int n, int k, float alpha, FloatBuffer a, int lda, FloatBuffer b, int ldb,
-            boolean transposeB, FloatBuffer c, int ldc) {
-        openblas_nolapack.cblas_sgemm(ROW_MAJOR, NO_TRANS, transposeB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b,
-                ldb, 0f, c, ldc);
+    static void gemv(FloatBuffer w, int rows, int cols, boolean transpose, float alpha, FloatBuffer x,
+            boolean accumulate, FloatBuffer y) {
+        openblas_nolapack.cblas_sgemv(ROW_MAJOR, transpose ? TRANS : NO_TRANS, rows, cols, alpha, w, cols, x, 1,
+                accumulate ? 1f : 0f, y, 1);
     }
 }
