@@ -207,10 +207,11 @@ public final class BatchDecoder implements AutoCloseable {
             ids[b] = seqs[b].lastToken();
         }
         int[] chosen;
-        try (NoGradient g = NoGradient.scope(); NDManager m = manager.newSubManager(); KvCache rows = cache.rows(n)) {
-            ForwardContext ctx = model.stepContext(m, positions, rows);
-            NDArray hidden = model.hidden(m.create(ids, new Shape(n, 1)), ctx);
-            chosen = Generator.choose(model, hidden, seqs);
+        try (NoGradient g = NoGradient.scope()) {
+            chosen = n == 1 ? decodeOnHost(seqs[0], positions[0]) : null;
+            if (chosen == null) {
+                chosen = decode(seqs, positions, ids);
+            }
         } catch (RuntimeException e) {
             failAll(e);
             return 0;
@@ -231,6 +232,22 @@ public final class BatchDecoder implements AutoCloseable {
             }
         }
         return live.size();
+    }
+
+    // the only live sequence is in row 0: the whole step on the host, or null when the model's path does not apply
+    private int[] decodeOnHost(SequenceState seq, int position) {
+        float[] logits = model.decodeOnHost(manager, seq.lastToken(), position, cache);
+        return logits == null ? null : new int[] {Generator.choose(logits, seq)};
+    }
+
+    // one forward pass over the first n rows, each writing at its own position
+    private int[] decode(SequenceState[] seqs, int[] positions, long[] ids) {
+        int n = seqs.length;
+        try (NDManager m = manager.newSubManager(); KvCache rows = cache.rows(n)) {
+            ForwardContext ctx = model.stepContext(m, positions, rows);
+            NDArray hidden = model.hidden(m.create(ids, new Shape(n, 1)), ctx);
+            return Generator.choose(model, hidden, seqs);
+        }
     }
 
     /**

@@ -127,16 +127,25 @@ public final class Generator {
                 if (request.cancelled().getAsBoolean()) {
                     throw new CancellationException("generation cancelled after " + produced + " new tokens");
                 }
+                // a batch of one has no padding, so its decode step's position is also its cache slot (past)
+                float[] hostLogits = produced > 0 && batch == 1
+                        ? model.decodeOnHost(gen, step[0][0], positions[0][0], cache)
+                        : null;
                 int[] chosen;
-                try (NDManager m = gen.newSubManager()) {
-                    int t = step[0].length;
-                    boolean[][] valid = slice(keyValid, past + t);
-                    ForwardContext ctx = model.context(m, positions, valid, cache, past);
-                    NDArray ids = m.create(flatten(step), new Shape(batch, t));
-                    NDArray x = produced == 0 && embedder != null ? embedder.embed(ids) : model.embed(ids);
-                    NDArray hidden = model.hiddenFromEmbeddings(x, ctx).get(new NDIndex(":, -1:, :"));
-                    chosen = choose(model, hidden, seqs);
-                    past += t;
+                if (hostLogits != null) {
+                    chosen = new int[] {choose(hostLogits, seqs[0])};
+                    past++;
+                } else {
+                    try (NDManager m = gen.newSubManager()) {
+                        int t = step[0].length;
+                        boolean[][] valid = slice(keyValid, past + t);
+                        ForwardContext ctx = model.context(m, positions, valid, cache, past);
+                        NDArray ids = m.create(flatten(step), new Shape(batch, t));
+                        NDArray x = produced == 0 && embedder != null ? embedder.embed(ids) : model.embed(ids);
+                        NDArray hidden = model.hiddenFromEmbeddings(x, ctx).get(new NDIndex(":, -1:, :"));
+                        chosen = choose(model, hidden, seqs);
+                        past += t;
+                    }
                 }
                 if (produced == 0) {
                     prefillNanos = System.nanoTime() - start;
@@ -195,6 +204,20 @@ public final class Generator {
             }
         }
         return chosen;
+    }
+
+    /**
+     * Picks one sequence's next token from its logits on the host: the first maximal logit when greedy without a
+     * penalty (what {@link #choose(DecoderModel, NDArray, SequenceState[])} takes on the device), else its sampler's
+     * choice.
+     *
+     * @param logits {@code [V]} float32 logits of the sequence's last position (modified by the sampler)
+     * @param seq the sequence
+     * @return the token
+     */
+    static int choose(float[] logits, SequenceState seq) {
+        SamplingSettings st = seq.request().sampling();
+        return st.greedy() && st.repetitionPenalty() == 1 ? Sampler.argmax(logits) : seq.sample(logits);
     }
 
     private static boolean[][] slice(boolean[][] valid, int keys) {

@@ -9,7 +9,7 @@ import java.util.Locale;
 public enum DecodeGemv {
     /** Measure both on the model's own weights at the first decode step and keep the faster. */
     AUTO,
-    /** OpenBLAS {@code sgemv} ({@link HostDecoder}); attention still runs in libtorch. */
+    /** OpenBLAS {@code sgemv} ({@link HostDecoder}): the whole step on the host, attention and norms in Java. */
     OPENBLAS,
     /** oneDNN's inner product inside the scripted layers (one libtorch call for all layers). */
     ONEDNN;

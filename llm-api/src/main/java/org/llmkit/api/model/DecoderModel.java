@@ -252,13 +252,41 @@ public final class DecoderModel extends AbstractBlock {
         }
     }
 
+    /**
+     * Runs a whole batch-1 decode step on the host, from the new token's id to its logits, when this model's decode
+     * steps run on OpenBLAS ({@link DecodeGemv}): the embedding rows, every layer, the final norm and the output
+     * projection in Java and OpenBLAS, without a tensor op. The token's keys and values go to cache slot
+     * {@code position} of row 0 and it attends to slots {@code [0, position]} (within each layer's sliding window),
+     * as {@link #hiddenFromEmbeddings} followed by {@link #logits} would compute it for that row.
+     *
+     * <p>The first call after loading, after {@link #decodeGemv} and after weights or adapters change makes the
+     * kernel choice of {@link #decodesOnOpenBlas} (timing both kernels for {@link DecodeGemv#AUTO}).
+     *
+     * @param manager where that choice's temporary arrays live
+     * @param token the new token's id
+     * @param position its position in the sequence, which is also its cache slot (the sequence starts at slot 0)
+     * @param cache the sequence's cache, in row 0: a batch-1 cache or the first row of a larger one
+     * @return {@code [V]} float32 logits, or null when the host path does not apply (autograd recording, composed
+     *     kernels, not float32 on the CPU, an unmerged LoRA adapter, oneDNN chosen, an activation the path does
+     *     not compute, OpenBLAS missing); then use the tensor path
+     * @throws IllegalArgumentException when the token or position is outside the model's tables
+     * @throws IllegalStateException when the cache has no slot {@code position}
+     */
+    public float[] decodeOnHost(NDManager manager, int token, int position, KvCache cache) {
+        if (!kernels.fused() || JniUtils.isGradMode()) {
+            return null;
+        }
+        HostDecoder host = scripted().host(manager);
+        return host == null ? null : host.decode(token, position, cache);
+    }
+
     private synchronized ScriptedLayers scripted() {
         if (scripted == null) {
             // the OpenBLAS decode path: float32 weights on the CPU, no unmerged adapter
             boolean host = kernels.cpu() && kernels.type().precision() == Precision.FP32 && lora == null;
             scripted = new ScriptedLayers(config, spec, kernels.type().precision(), kernels.oneDnn(), lora,
                     name -> packed.get(name) != null ? packed.get(name) : params.get(name).getArray(),
-                    host ? new ScriptedLayers.HostDecoderFactory(spec, decodeGemv, kernels.ops(), head()) : null);
+                    host ? new ScriptedLayers.HostDecoderFactory(spec, decodeGemv, kernels.ops(), head(), rope) : null);
         }
         return scripted;
     }

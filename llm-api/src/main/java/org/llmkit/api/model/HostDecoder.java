@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
+import org.bytedeco.javacpp.Pointer;
 import org.llmkit.api.ModelConfig;
 import org.llmkit.api.tensor.TorchOps;
 import org.slf4j.Logger;
@@ -24,13 +25,15 @@ import org.slf4j.LoggerFactory;
  * oneDNN's inner product reached 27-43 (see {@link OpenBlas}). The weights and the KV cache are read and written in
  * place (the tensors' own memory, no copies). The one token's residual stream, norms, biases, activation, rotary
  * embedding and softmax are a few thousand floats and run in Java; the attention products over the cache are
- * OpenBLAS GEMVs, one pair per query head. The math is {@link DecoderLayer}'s: RMSNorm or LayerNorm,
- * rotate-half rotary embedding, grouped-query attention (query head {@code j} reads key/value head
- * {@code j / (H / KVH)}), the sliding window of {@link AttentionMasks}.
+ * OpenBLAS GEMVs, one pair per query head (in blocks that each stay on the calling thread). The math is
+ * {@link DecoderLayer}'s: RMSNorm or LayerNorm, rotate-half rotary embedding, grouped-query attention (query head
+ * {@code j} reads key/value head {@code j / (H / KVH)}), the sliding window of {@link AttentionMasks}.
  *
- * <p>Used by {@link ScriptedLayers} for decode steps with one row, one new token and nothing masked but the
- * sliding window, when the model has no unmerged adapter and its activation is silu, gelu (tanh approximation)
- * or relu. Each step allocates its own scratch buffers, so concurrent generations do not interfere.
+ * <p>Two entries: {@link #step} runs the layers for {@link ScriptedLayers} (decode steps with one row, one new
+ * token and nothing masked but the sliding window), and {@link #decode} runs a whole decode step from the token id
+ * to the logits (embedding row, layers, final norm, output projection) with no tensor op at all. Used when the
+ * model has no unmerged adapter and its activation is silu, gelu (tanh approximation) or relu. Each call
+ * allocates its own scratch memory, so concurrent generations do not interfere.
  */
 final class HostDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(HostDecoder.class);
@@ -49,6 +52,13 @@ final class HostDecoder {
     private final Activation activation;
     private final Layer[] layers;
     private final FloatBuffer head;
+    private final int vocab;
+    private final FloatBuffer embedding;
+    private final int embeddingRows;
+    private final FloatBuffer positionTable;
+    private final FloatBuffer finalNorm;
+    private final FloatBuffer finalNormBias;
+    private final RotaryEmbedding rope;
     private final List<NDArray> matrices = new ArrayList<>();
     private final int hidden;
     private final int heads;
@@ -58,11 +68,13 @@ final class HostDecoder {
     private final int attnSize;
     private final int inter;
     private final int upRows;
+    private final int group;
+    private final int keysPerCall;
     private final float eps;
     private final float scale;
 
     private HostDecoder(ModelConfig config, DecoderSpec spec, Activation activation, Set<String> layerWeights,
-            Function<String, NDArray> weights, NDArray head) {
+            Function<String, NDArray> weights, NDArray head, RotaryEmbedding rope) {
         this.config = config;
         this.activation = activation;
         this.rotary = spec.positions() == DecoderSpec.Positions.ROTARY;
@@ -76,6 +88,8 @@ final class HostDecoder {
         this.qkvRows = attnSize + 2 * kvHeads * headDim;
         this.inter = config.intermediateSize();
         this.upRows = gated ? 2 * inter : inter;
+        this.group = heads / kvHeads;
+        this.keysPerCall = Math.max(1, OpenBlas.SINGLE_THREAD_GEMV_ELEMENTS / headDim);
         this.eps = (float) config.normEps();
         this.scale = (float) (1 / Math.sqrt(headDim));
         String upName = gated ? PackedWeights.GATE_UP : "mlp.up_proj";
@@ -96,6 +110,16 @@ final class HostDecoder {
                     matrix.apply("mlp.down_proj.weight"), opt.apply("mlp.down_proj.bias"));
         }
         this.head = view(head);
+        this.vocab = (int) head.getShape().get(0);
+        NDArray table = weights.apply("model.embed_tokens.weight");
+        this.embedding = view(table);
+        this.embeddingRows = (int) table.getShape().get(0);
+        this.positionTable = spec.positions() == DecoderSpec.Positions.LEARNED
+                ? view(weights.apply("model.embed_positions.weight"))
+                : null;
+        this.finalNorm = view(weights.apply("model.norm.weight"));
+        this.finalNormBias = layerNorm ? view(weights.apply("model.norm.bias")) : null;
+        this.rope = rotary ? rope : null;
     }
 
     /**
@@ -104,12 +128,14 @@ final class HostDecoder {
      * @param config the model's config
      * @param spec its skeleton
      * @param layerWeights the per-layer parameter names the scripted layers use (relative to the layer)
-     * @param weights parameter arrays by full name (packed names included), float32, contiguous
-     * @param head the output projection {@code [V, C]}
+     * @param weights parameter arrays by full name (packed names included, the embedding tables and the final
+     *     norm too), float32, contiguous
+     * @param head the output projection {@code [V, C]} (the embedding table when tied)
+     * @param rope the model's rotary embedding, or null without one
      * @return the decoder, or null
      */
     static HostDecoder create(ModelConfig config, DecoderSpec spec, Set<String> layerWeights,
-            Function<String, NDArray> weights, NDArray head) {
+            Function<String, NDArray> weights, NDArray head, RotaryEmbedding rope) {
         Activation activation = switch (config.hiddenAct()) {
             case "silu", "swish" -> Activation.SILU;
             case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> Activation.GELU_TANH;
@@ -120,7 +146,7 @@ final class HostDecoder {
             LOG.debug("OpenBLAS decode path off: activation {} is computed in libtorch only", config.hiddenAct());
             return null;
         }
-        return new HostDecoder(config, spec, activation, layerWeights, weights, head);
+        return new HostDecoder(config, spec, activation, layerWeights, weights, head, rope);
     }
 
     /**
@@ -135,8 +161,13 @@ final class HostDecoder {
                 && x.getShape().get(0) == 1 && x.getShape().get(1) == 1;
     }
 
-    // a float view of a contiguous float32 tensor's own memory (DJL hands out a copy for other layouts)
-    private static FloatBuffer view(NDArray array) {
+    /**
+     * A float view of a contiguous float32 tensor's own memory (DJL hands out a copy for other layouts).
+     *
+     * @param array the tensor
+     * @return its values, read and written in place
+     */
+    static FloatBuffer view(NDArray array) {
         if (array.getDataType() != DataType.FLOAT32) {
             throw new IllegalStateException("the OpenBLAS decode path needs float32 tensors, found "
                     + array.getDataType());
@@ -223,29 +254,78 @@ final class HostDecoder {
         float[] h = x.toFloatArray();
         float[] cos = rotary ? ctx.cos.toFloatArray() : null;
         float[] sin = rotary ? ctx.sin.toFloatArray() : null;
-        int past = ctx.past;
-        FloatBuffer qkv = direct(qkvRows);
-        FloatBuffer attn = direct(attnSize);
-        FloatBuffer in = direct(Math.max(hidden, inter));
-        FloatBuffer up = direct(upRows);
-        FloatBuffer out = direct(hidden);
-        FloatBuffer scores = direct(past + 1);
-        float[] qk = new float[attnSize + kvHeads * headDim];
-        for (int i = 0; i < layers.length; i++) {
-            Layer l = layers[i];
-            norm(h, l.norm1(), l.norm1Bias(), in);
-            OpenBlas.gemv(l.qkv(), qkvRows, hidden, in, qkv);
-            addBias(qkv, l.qkvBias(), qkvRows);
-            attention(ctx.cache, i, qkv, qk, cos, sin, past, scores, attn);
-            OpenBlas.gemv(l.o(), hidden, attnSize, attn, out);
-            residual(h, out, l.oBias());
-            norm(h, l.norm2(), l.norm2Bias(), in);
-            OpenBlas.gemv(l.up(), upRows, hidden, in, up);
-            activate(up, l.upBias(), in);
-            OpenBlas.gemv(l.down(), hidden, inter, in, out);
-            residual(h, out, l.downBias());
+        try (Scratch s = new Scratch(ctx.past + 1, 0)) {
+            layers(h, ctx.cache, ctx.past, cos, sin, s);
         }
         return x.getManager().create(h, new Shape(1, 1, hidden));
+    }
+
+    /**
+     * A whole decode step of one sequence: the token's embedding row (plus its learned position's row), every
+     * layer (its keys and values written into the cache at slot {@code position}, attending to slots
+     * {@code [0, position]} within each layer's sliding window), the final norm and the output projection.
+     *
+     * @param token the new token
+     * @param position its position, also its cache slot: the slots before it hold the sequence's earlier tokens
+     * @param cache the sequence's cache, in row 0 (a batch-1 cache, or the first row of a larger one)
+     * @return {@code [V]} the token's logits
+     * @throws IllegalArgumentException when the token is outside the embedding table or the position outside the
+     *     learned position table
+     * @throws IllegalStateException when the cache has no slot {@code position}
+     */
+    float[] decode(int token, int position, KvCache cache) {
+        if (position >= cache.capacity()) {
+            throw new IllegalStateException("KV cache full: position " + position + " exceeds its capacity "
+                    + cache.capacity());
+        }
+        float[] h = embed(token, position);
+        float[][] cosSin = rotary ? rope.cosSin(position) : new float[2][];
+        try (Scratch s = new Scratch(position + 1, vocab)) {
+            layers(h, cache, position, cosSin[0], cosSin[1], s);
+            norm(h, finalNorm, finalNormBias, s.in);
+            OpenBlas.gemv(head, vocab, hidden, s.in, s.logits);
+            float[] logits = new float[vocab];
+            s.logits.get(0, logits);
+            return logits;
+        }
+    }
+
+    // the token's embedding row, plus its position's row for learned positions
+    private float[] embed(int token, int position) {
+        if (token < 0 || token >= embeddingRows) {
+            throw new IllegalArgumentException("token id " + token + " is outside the embedding table [0, "
+                    + embeddingRows + ")");
+        }
+        float[] h = new float[hidden];
+        embedding.get(token * hidden, h);
+        if (positionTable != null) {
+            if (position >= config.maxPositionEmbeddings()) {
+                throw new IllegalArgumentException("position " + position + " exceeds max_position_embeddings ("
+                        + config.maxPositionEmbeddings() + ") of this model");
+            }
+            for (int j = 0; j < hidden; j++) {
+                h[j] += positionTable.get(position * hidden + j);
+            }
+        }
+        return h;
+    }
+
+    /** Every layer on the residual stream {@code h}; the new token's keys and values go to cache slot {@code slot}. */
+    private void layers(float[] h, KvCache cache, int slot, float[] cos, float[] sin, Scratch s) {
+        for (int i = 0; i < layers.length; i++) {
+            Layer l = layers[i];
+            norm(h, l.norm1(), l.norm1Bias(), s.in);
+            OpenBlas.gemv(l.qkv(), qkvRows, hidden, s.in, s.qkv);
+            addBias(s.qkv, l.qkvBias(), qkvRows);
+            attention(cache, i, cos, sin, slot, s);
+            OpenBlas.gemv(l.o(), hidden, attnSize, s.attn, s.out);
+            residual(h, s.out, l.oBias());
+            norm(h, l.norm2(), l.norm2Bias(), s.in);
+            OpenBlas.gemv(l.up(), upRows, hidden, s.in, s.up);
+            activate(s.up, l.upBias(), s.in);
+            OpenBlas.gemv(l.down(), hidden, inter, s.in, s.out);
+            residual(h, s.out, l.downBias());
+        }
     }
 
     /**
@@ -257,7 +337,6 @@ final class HostDecoder {
     NDArray logits(NDArray normed) {
         FloatBuffer in = direct(hidden);
         in.put(0, normed.toFloatArray());
-        int vocab = head.capacity() / hidden;
         ByteBuffer out = bytes(vocab);
         OpenBlas.gemv(head, vocab, hidden, in, out.asFloatBuffer());
         long[] shape = normed.getShape().getShape().clone();
@@ -266,38 +345,57 @@ final class HostDecoder {
     }
 
     /**
-     * Rotary embedding of the new query and key, the cache write at slot {@code past}, and attention over the
-     * visible slots, into {@code attn [H D]}.
+     * Rotary embedding of the new query and key, the cache write at {@code slot}, and attention over the
+     * visible slots, into {@code s.attn [H D]}.
      */
-    private void attention(KvCache cache, int layer, FloatBuffer qkv, float[] qk, float[] cos, float[] sin, int past,
-            FloatBuffer scores, FloatBuffer attn) {
+    private void attention(KvCache cache, int layer, float[] cos, float[] sin, int slot, Scratch s) {
         int d = headDim;
-        qkv.get(0, qk);
+        float[] qk = s.qk;
+        s.qkv.get(0, qk);
         if (rotary) {
             for (int head = 0; head < heads + kvHeads; head++) {
                 rotate(qk, head * d, cos, sin);
             }
         }
-        NDArray keys = cache.keys(layer);
-        NDArray values = cache.values(layer);
-        int capacity = (int) keys.getShape().get(2);
-        FloatBuffer kc = view(keys);
-        FloatBuffer vc = view(values);
+        int capacity = cache.capacity();
+        FloatBuffer kc = cache.keysInPlace(layer);
+        FloatBuffer vc = cache.valuesInPlace(layer);
         for (int g = 0; g < kvHeads; g++) {
-            kc.put((g * capacity + past) * d, qk, attnSize + g * d, d);
-            vc.put((g * capacity + past) * d, qkv, attnSize + (kvHeads + g) * d, d);
+            kc.put((g * capacity + slot) * d, qk, attnSize + g * d, d);
+            vc.put((g * capacity + slot) * d, s.qkv, attnSize + (kvHeads + g) * d, d);
         }
-        qkv.put(0, qk, 0, attnSize);
+        s.qkv.put(0, qk, 0, attnSize);
         int window = config.windowOf(layer);
-        int first = window > 0 ? Math.max(0, past - window + 1) : 0;
-        int n = past + 1 - first;
-        int group = heads / kvHeads;
+        int first = window > 0 ? Math.max(0, slot - window + 1) : 0;
+        int n = slot + 1 - first;
         for (int head = 0; head < heads; head++) {
             int cached = ((head / group) * capacity + first) * d;
-            FloatBuffer s = scores.slice(0, n);
-            OpenBlas.gemv(kc.slice(cached, n * d), n, d, false, scale, qkv.slice(head * d, d), s);
-            softmax(s, n);
-            OpenBlas.gemv(vc.slice(cached, n * d), n, d, true, 1f, s, attn.slice(head * d, d));
+            attend(head, kc.slice(cached, n * d), vc.slice(cached, n * d), n, s);
+        }
+    }
+
+    /**
+     * One query head over the visible slots of its key/value head: the scores {@code scale K q}, their softmax
+     * {@code p}, then {@code V^T p} into the head's output. The products go in blocks of {@code keysPerCall} slots
+     * so that each stays on this thread: OpenBLAS splits a larger GEMV over its threads, and for these small
+     * products the hand-off costs more than the work (m100's 12 layers of 12 heads at D 64 took 1.1-2.0 ms a token
+     * at 160-512 cached slots that way, 0.3-1.0 ms in blocks). One GEMM per key/value head over its group of query
+     * heads was slower still below 160 slots (0.4-0.5 ms against 0.2 at 96-128: packing for a 3-row GEMM costs more
+     * than it saves).
+     */
+    private void attend(int head, FloatBuffer keys, FloatBuffer values, int n, Scratch s) {
+        int d = headDim;
+        FloatBuffer query = s.qkv.slice(head * d, d);
+        for (int from = 0; from < n; from += keysPerCall) {
+            int rows = Math.min(keysPerCall, n - from);
+            OpenBlas.gemv(keys.slice(from * d, rows * d), rows, d, false, scale, query, s.scores.slice(from, rows));
+        }
+        softmax(s.scores, n);
+        FloatBuffer out = s.attn.slice(head * d, d);
+        for (int from = 0; from < n; from += keysPerCall) {
+            int rows = Math.min(keysPerCall, n - from);
+            OpenBlas.gemv(values.slice(from * d, rows * d), rows, d, true, 1f, s.scores.slice(from, rows), from > 0,
+                    out);
         }
     }
 
@@ -312,6 +410,7 @@ final class HostDecoder {
         }
     }
 
+    /** Softmax in place of the first {@code n} scores. */
     private static void softmax(FloatBuffer s, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
@@ -396,5 +495,65 @@ final class HostDecoder {
 
     private static FloatBuffer direct(int floats) {
         return bytes(floats).asFloatBuffer();
+    }
+
+    // floats rounded up to a whole number of cache lines (16 floats, 64 bytes)
+    private static int aligned(int floats) {
+        return (floats + 15) / 16 * 16;
+    }
+
+    /**
+     * One call's working memory, in one native block that {@link #close} frees (not zeroed: every buffer is
+     * written before it is read), each buffer starting on a cache line.
+     */
+    private final class Scratch implements AutoCloseable {
+        final FloatBuffer qkv;
+        final FloatBuffer attn;
+        final FloatBuffer in;
+        final FloatBuffer up;
+        final FloatBuffer out;
+        final FloatBuffer scores;
+        final FloatBuffer logits;
+        final float[] qk = new float[attnSize + kvHeads * headDim];
+        private final Pointer block;
+        private final FloatBuffer all;
+        private int used;
+
+        /**
+         * @param keys the most cache slots one query head attends to
+         * @param logits room for the logits (0 for none)
+         */
+        Scratch(int keys, int logits) {
+            int[] sizes = {qkvRows, attnSize, Math.max(hidden, inter), upRows, hidden, keys, logits};
+            long floats = 16;
+            for (int size : sizes) {
+                floats += aligned(size);
+            }
+            block = Pointer.malloc(floats * Float.BYTES);
+            if (block == null || block.isNull()) {
+                throw new OutOfMemoryError("cannot allocate " + floats * Float.BYTES + " bytes for a decode step");
+            }
+            block.capacity(floats * Float.BYTES);
+            all = block.asByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
+            used = (int) ((64 - block.address() % 64) % 64 / Float.BYTES);
+            qkv = next(sizes[0]);
+            attn = next(sizes[1]);
+            in = next(sizes[2]);
+            up = next(sizes[3]);
+            out = next(sizes[4]);
+            scores = next(sizes[5]);
+            this.logits = next(sizes[6]);
+        }
+
+        private FloatBuffer next(int floats) {
+            FloatBuffer b = all.slice(used, floats);
+            used += aligned(floats);
+            return b;
+        }
+
+        @Override
+        public void close() {
+            Pointer.free(block);
+        }
     }
 }

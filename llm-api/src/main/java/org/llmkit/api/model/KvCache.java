@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import java.nio.FloatBuffer;
 
 /**
  * Keys and values of every layer for a batch of sequences, preallocated to a fixed capacity so that a
@@ -22,6 +23,8 @@ public final class KvCache implements AutoCloseable {
     private NDArray[] values;
     private int capacity;
     private final boolean view;
+    // float views of the layers' own memory for the host decode path, made at first use (float32 caches only)
+    private FloatBuffer[][] views;
 
     /**
      * Allocates a cache.
@@ -127,6 +130,7 @@ public final class KvCache implements AutoCloseable {
             values[i] = regrown(values[i], newCapacity, kept, filled, type);
         }
         capacity = newCapacity;
+        views = null;
     }
 
     private static NDArray regrown(NDArray old, int newCapacity, NDIndex kept, int filled, TensorType type) {
@@ -212,8 +216,41 @@ public final class KvCache implements AutoCloseable {
         return values[layer];
     }
 
+    /**
+     * A layer's keys as floats in the cache's own memory ({@code [B, KVH, capacity, D]} row-major), for the host
+     * decode path; made once and kept until the cache grows or closes.
+     *
+     * @param layer the layer
+     * @return the view (absolute reads and writes only: the buffer is shared)
+     */
+    FloatBuffer keysInPlace(int layer) {
+        return inPlace(layer, 0);
+    }
+
+    /**
+     * A layer's values as floats in the cache's own memory, like {@link #keysInPlace}.
+     *
+     * @param layer the layer
+     * @return the view (absolute reads and writes only: the buffer is shared)
+     */
+    FloatBuffer valuesInPlace(int layer) {
+        return inPlace(layer, 1);
+    }
+
+    // which: 0 for keys, 1 for values
+    private FloatBuffer inPlace(int layer, int which) {
+        if (views == null) {
+            views = new FloatBuffer[keys.length][2];
+        }
+        if (views[layer][which] == null) {
+            views[layer][which] = HostDecoder.view(which == 0 ? keys[layer] : values[layer]);
+        }
+        return views[layer][which];
+    }
+
     @Override
     public void close() {
+        views = null;
         for (int i = 0; i < keys.length; i++) {
             keys[i].close();
             values[i].close();

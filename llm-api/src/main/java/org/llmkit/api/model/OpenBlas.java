@@ -17,6 +17,11 @@ final class OpenBlas {
     private static final int ROW_MAJOR = 101;
     private static final int NO_TRANS = 111;
     private static final int TRANS = 112;
+    /**
+     * The most elements a GEMV may have and still run on the calling thread: OpenBLAS 0.3.19 splits one of
+     * {@code rows * cols >= 2304 * GEMM_MULTITHREAD_THRESHOLD} (9216 with the default threshold 4) over its threads.
+     */
+    static final int SINGLE_THREAD_GEMV_ELEMENTS = 2304 * 4 - 1;
     private static final String LOAD_FAILURE = load();
 
     private OpenBlas() { }
@@ -69,8 +74,7 @@ final class OpenBlas {
      */
     static void gemv(FloatBuffer w, int rows, int cols, boolean transpose, float alpha, FloatBuffer x,
             FloatBuffer y) {
-        openblas_nolapack.cblas_sgemv(ROW_MAJOR, transpose ? TRANS : NO_TRANS, rows, cols, alpha, w, cols, x, 1, 0f,
-                y, 1);
+        gemv(w, rows, cols, transpose, alpha, x, false, y);
     }
 
     /**
@@ -96,5 +100,24 @@ final class OpenBlas {
             FloatBuffer b, int ldb, float beta, FloatBuffer c, int ldc) {
         openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
                 alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /**
+     * {@code y = alpha op(W) x}, or {@code y += alpha op(W) x} when {@code accumulate}, with {@code op(W)} being
+     * {@code W} or {@code W^T} as for {@link #gemv(FloatBuffer, int, int, boolean, float, FloatBuffer, FloatBuffer)}.
+     *
+     * @param w the matrix
+     * @param rows its rows
+     * @param cols its columns
+     * @param transpose whether to multiply by its transpose
+     * @param alpha the scale
+     * @param x the input
+     * @param accumulate whether to add to {@code y} rather than overwrite it
+     * @param y the output
+     */
+    static void gemv(FloatBuffer w, int rows, int cols, boolean transpose, float alpha, FloatBuffer x,
+            boolean accumulate, FloatBuffer y) {
+        openblas_nolapack.cblas_sgemv(ROW_MAJOR, transpose ? TRANS : NO_TRANS, rows, cols, alpha, w, cols, x, 1,
+                accumulate ? 1f : 0f, y, 1);
     }
 }

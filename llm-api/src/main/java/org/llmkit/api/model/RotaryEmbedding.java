@@ -42,26 +42,42 @@ final class RotaryEmbedding {
     NDArray[] cosSin(NDManager m, int[][] positions, TensorType type) {
         int b = positions.length;
         int t = positions[0].length;
-        int half = headDim / 2;
         float[] cos = new float[b * t * headDim];
         float[] sin = new float[b * t * headDim];
         for (int i = 0; i < b; i++) {
             for (int j = 0; j < t; j++) {
-                float pos = positions[i][j];
+                float[][] one = cosSin(positions[i][j]);
                 int base = (i * t + j) * headDim;
-                for (int f = 0; f < half; f++) {
-                    float angle = pos * invFreq[f];
-                    float c = (float) Math.cos(angle);
-                    float s = (float) Math.sin(angle);
-                    cos[base + f] = c;
-                    cos[base + f + half] = c;
-                    sin[base + f] = s;
-                    sin[base + f + half] = s;
-                }
+                System.arraycopy(one[0], 0, cos, base, headDim);
+                System.arraycopy(one[1], 0, sin, base, headDim);
             }
         }
         Shape shape = new Shape(b, 1, t, headDim);
         return new NDArray[] {type.cast(m.create(cos, shape)), type.cast(m.create(sin, shape))};
+    }
+
+    /**
+     * Computes {@code cos} and {@code sin} of one position in float32, each value of the first half repeated in
+     * the second ({@code emb = cat(freqs, freqs)}).
+     *
+     * @param position the absolute position
+     * @return {@code {cos, sin}}, each {@code [D]}
+     */
+    float[][] cosSin(int position) {
+        int half = headDim / 2;
+        float pos = position;
+        float[] cos = new float[headDim];
+        float[] sin = new float[headDim];
+        for (int f = 0; f < half; f++) {
+            float angle = pos * invFreq[f];
+            float c = (float) Math.cos(angle);
+            float s = (float) Math.sin(angle);
+            cos[f] = c;
+            cos[f + half] = c;
+            sin[f] = s;
+            sin[f + half] = s;
+        }
+        return new float[][] {cos, sin};
     }
 
     /**

@@ -33,8 +33,16 @@ final class ScriptedLayers implements AutoCloseable {
     private HostDecoder host;
     private boolean hostDecided;
 
-    /** How to build the OpenBLAS path for this model, or null when it may not be used. */
-    record HostDecoderFactory(DecoderSpec spec, DecodeGemv choice, TorchOps ops, NDArray head) { }
+    /**
+     * How to build the OpenBLAS path for this model, or null when it may not be used.
+     *
+     * @param spec the model's skeleton
+     * @param choice the kernel asked for
+     * @param ops torch's ops (to time oneDNN against OpenBLAS)
+     * @param head the output projection {@code [V, C]}
+     * @param rope the rotary embedding, or null without one
+     */
+    record HostDecoderFactory(DecoderSpec spec, DecodeGemv choice, TorchOps ops, NDArray head, RotaryEmbedding rope) { }
 
     ScriptedLayers(ModelConfig config, DecoderSpec spec, Precision precision, boolean oneDnn, LoraConfig lora,
             Function<String, NDArray> weights, HostDecoderFactory hostFactory) {
@@ -115,8 +123,11 @@ final class ScriptedLayers implements AutoCloseable {
     /**
      * The OpenBLAS decode path, decided at the first batch-1 decode step (for {@link DecodeGemv#AUTO}, by timing
      * both kernels on this model's weights).
+     *
+     * @param manager where the timing's temporary inputs live
+     * @return the path, or null when this model's decode steps stay on the scripted layers
      */
-    private synchronized HostDecoder host(NDManager manager) {
+    synchronized HostDecoder host(NDManager manager) {
         if (!hostDecided) {
             hostDecided = true;
             if (hostFactory != null && hostFactory.choice() != DecodeGemv.ONEDNN) {
@@ -125,7 +136,7 @@ final class ScriptedLayers implements AutoCloseable {
                             "OpenBLAS decode path off: the library did not load ({})", OpenBlas.loadFailure());
                 } else {
                     HostDecoder candidate = HostDecoder.create(config, hostFactory.spec(), weightNames,
-                            weightLookup, hostFactory.head());
+                            weightLookup, hostFactory.head(), hostFactory.rope());
                     if (candidate != null && (hostFactory.choice() == DecodeGemv.OPENBLAS
                             || candidate.fasterThanOneDnn(hostFactory.ops(), manager))) {
                         host = candidate;
