@@ -79,10 +79,12 @@ public final class Losses {
 
     private static NDArray causalLm(NDManager m, DecoderModel model, Rows rows, ForwardOptions options,
             BlasTape tape) {
-        NDArray logits = logits(m, model, rows, options, tape);
+        // the last position predicts nothing: only the first T-1 are projected onto the vocabulary (no [B,T,V]
+        // slice, whose backward would zero-fill and copy the whole logits' gradient)
+        NDArray logits = logits(m, model, rows, options, tape, new NDIndex(":, :-1, :"));
         int b = rows.positions.length;
         int t = rows.length;
-        return crossEntropy(logits, m.create(rows.targets, new Shape(b, t - 1)),
+        return scoredCrossEntropy(logits, m.create(rows.targets, new Shape(b, t - 1)),
                 m.create(rows.weights, new Shape(b, t - 1)),
                 // a batch with nothing to score (only document starts) gives 0, not 0 / 0
                 m.full(new Shape(), Math.max(rows.scored, 1), DataType.FLOAT32));
@@ -98,11 +100,12 @@ public final class Losses {
      * @return float32 logits {@code [B,T,V]}, T the longest sequence
      */
     static NDArray logits(NDManager m, DecoderModel model, int[][] batch, ForwardOptions options) {
-        return logits(m, model, new Rows(batch, options.documentSeparator()), options, null);
+        return logits(m, model, new Rows(batch, options.documentSeparator()), options, null, null);
     }
 
+    // the logits of the positions `kept` selects from the last layer's [B,T,C] (all when null)
     private static NDArray logits(NDManager m, DecoderModel model, Rows rows, ForwardOptions options,
-            BlasTape tape) {
+            BlasTape tape, NDIndex kept) {
         int b = rows.positions.length;
         boolean[][] keyValid = rows.ragged ? rows.valid : null;
         ForwardContext ctx = model.context(m, rows.positions, keyValid, null, 0);
@@ -116,7 +119,8 @@ public final class Losses {
             ctx = ctx.withTape(tape);
         }
         NDArray ids = m.create(rows.ids, new Shape(b, rows.length));
-        return model.tensorType().float32(model.logits(model.hidden(ids, ctx), ctx));
+        NDArray hidden = model.hidden(ids, ctx);
+        return model.tensorType().float32(model.logits(kept == null ? hidden : hidden.get(kept), ctx));
     }
 
     /**
@@ -187,7 +191,11 @@ public final class Losses {
      * @return 0-dim float32 loss
      */
     public static NDArray crossEntropy(NDArray logits, NDArray targets, NDArray weights, NDArray count) {
-        NDArray shifted = logits.get(new NDIndex(":, :-1, :"));
+        return scoredCrossEntropy(logits.get(new NDIndex(":, :-1, :")), targets, weights, count);
+    }
+
+    // the weighted mean cross-entropy of logits [B,T-1,V] that are already the predicting positions'
+    private static NDArray scoredCrossEntropy(NDArray shifted, NDArray targets, NDArray weights, NDArray count) {
         NDArray logProbs = shifted.logSoftmax(-1);
         NDArray picked = logProbs.gather(targets.expandDims(-1), -1).squeeze(-1);   // [B,T-1]
         return picked.mul(weights).sum().neg().div(count);
