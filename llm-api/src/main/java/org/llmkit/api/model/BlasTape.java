@@ -166,25 +166,34 @@ final class BlasTape {
             return;
         }
         FloatBuffer dys = floats(dy);
-        // x always descends from a cut's leaf, so it is in the graph (DJL's requiresGrad answers for leaves only)
-        {
-            NDArray dx = manager.create(l.x().getShape(), DataType.FLOAT32);
-            FloatBuffer dxs = floats(dx);
-            int col = 0;
-            for (NDArray w : l.weights()) {
-                int n = (int) w.getShape().get(0);
-                OpenBlas.gemm(false, false, l.rows(), l.in(), n, 1f, from(dys, col), l.out(), floats(w), l.in(),
-                        col == 0 ? 0f : 1f, dxs, l.in());
-                col += n;
-            }
-            NDArray branch = l.branchInput() == null ? null : JniUtils.getGradient(pt(l.branchInput()));
-            if (branch != null) {
-                dx.addi(branch);
-                branch.close();
-            }
-            JniUtils.backward(pt(l.x()), pt(dx), true, false);
-            dx.close();
+        inputGradient(l, dys);
+        weightGradients(l, dys);
+        dy.close();
+    }
+
+    // dX = dY [W_1; W_2; ...] plus the side branches' gradient, sent on into the graph: x always descends from a
+    // cut's leaf, so it is in the graph (DJL's requiresGrad answers for leaves only, so it is not asked)
+    private void inputGradient(Linear l, FloatBuffer dys) {
+        NDArray dx = manager.create(l.x().getShape(), DataType.FLOAT32);
+        FloatBuffer dxs = floats(dx);
+        int col = 0;
+        for (NDArray w : l.weights()) {
+            int n = (int) w.getShape().get(0);
+            OpenBlas.gemm(false, false, l.rows(), l.in(), n, 1f, from(dys, col), l.out(), floats(w), l.in(),
+                    col == 0 ? 0f : 1f, dxs, l.in());
+            col += n;
         }
+        NDArray branch = l.branchInput() == null ? null : JniUtils.getGradient(pt(l.branchInput()));
+        if (branch != null) {
+            dx.addi(branch);
+            branch.close();
+        }
+        JniUtils.backward(pt(l.x()), pt(dx), true, false);
+        dx.close();
+    }
+
+    // dW_i = dY_i^T X, accumulated into each trainable weight's .grad
+    private void weightGradients(Linear l, FloatBuffer dys) {
         int col = 0;
         for (NDArray w : l.weights()) {
             int n = (int) w.getShape().get(0);
@@ -198,7 +207,6 @@ final class BlasTape {
             }
             col += n;
         }
-        dy.close();
     }
 
     private static PtNDArray pt(NDArray a) {
