@@ -123,9 +123,11 @@ class OpenBlasTrainingTest {
             // a key bias's gradient is zero but for rounding (softmax ignores a shift shared by all keys): 1e-7 floor
             assertThat(diff).as(n + ": max |autograd - OpenBLAS| vs max |autograd| " + scale)
                     .isLessThan(1e-4 * scale + 1e-7);
-            worst = Math.max(worst, diff / scale);
+            if (scale > 1e-5) {
+                worst = Math.max(worst, diff / scale);
+            }
         }
-        System.out.printf("%s: loss %.7f vs %.7f, %d gradients, worst relative difference %.2e%n",
+        System.out.printf("%s: loss %.7f vs %.7f, %d gradients, worst relative difference %.2e (gradients > 1e-5)%n",
                 block.config().modelType(), autogradLoss[0], blasLoss[0], autograd.size(), worst);
         return blas;
     }
