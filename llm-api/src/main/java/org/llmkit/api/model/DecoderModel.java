@@ -219,7 +219,7 @@ public final class DecoderModel extends AbstractBlock {
                 xs[i] = m.randomNormal(new Shape(n, projections.get(i).weightArray().getShape().get(1)));
             }
             for (int rep = 0; rep < 4; rep++) {
-                pause(25);
+                HostDecoder.pause(25);
                 long t0 = System.nanoTime();
                 for (int i = 0; i < xs.length; i++) {
                     BlasTape.product(m, xs[i], projections.get(i).weightArray()).close();
@@ -242,14 +242,6 @@ public final class DecoderModel extends AbstractBlock {
                 "training GEMMs of one layer: OpenBLAS {} us, libtorch ({}) {} us -> {}", blas / 1000,
                 kernels.oneDnnTraining() ? "oneDNN" : "MKL", torch / 1000, faster ? "OpenBLAS" : "libtorch");
         return faster;
-    }
-
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /**

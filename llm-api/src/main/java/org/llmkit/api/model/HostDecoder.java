@@ -225,7 +225,13 @@ final class HostDecoder {
         return faster;
     }
 
-    private static void pause(long millis) {
+    /**
+     * Sleeps, keeping the thread's interrupt status (kernel timings pause so that libtorch's OpenMP workers stop
+     * spinning before OpenBLAS's threads are timed).
+     *
+     * @param millis how long
+     */
+    static void pause(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
