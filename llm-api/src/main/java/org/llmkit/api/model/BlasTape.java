@@ -31,15 +31,76 @@ import java.util.List;
  * <p>Gradients equal autograd's up to float32 summation order. Not thread-safe: one forward and its backward.
  */
 final class BlasTape {
+    /**
+     * One recorded operation whose backward the tape runs by hand, after the loss's backward and the backward of
+     * every step recorded after it: its outputs' gradients are then complete.
+     */
+    interface Step {
+        /**
+         * Sends the gradients of this step's outputs on to its inputs (into autograd, or into parameters' {@code .grad}).
+         *
+         * @param manager where temporaries may be created (closed with the forward's arrays)
+         */
+        void backward(NDManager manager);
+    }
+
     private final NDManager manager;
-    private final List<Object> entries = new ArrayList<>();
+    private final List<Step> entries = new ArrayList<>();
 
     /**
      * A linear layer: {@code y [rows, Σ out_i] = x [rows, in] · [W_1; W_2; ...]^T}; side branches that read the same
      * input (LoRA) read the leaf {@code branchInput} (or null), whose gradient joins {@code dX}.
      */
     private record Linear(NDArray x, FloatBuffer xs, NDArray[] weights, NDArray y, NDArray branchInput, int rows,
-            int in, int out) { }
+            int in, int out) implements Step {
+        @Override
+        public void backward(NDManager manager) {
+            NDArray dy = JniUtils.getGradient(pt(y));
+            if (dy == null) {
+                return;
+            }
+            FloatBuffer dys = floats(dy);
+            inputGradient(manager, dys);
+            weightGradients(manager, dys);
+            dy.close();
+        }
+
+        // dX = dY [W_1; W_2; ...] plus the side branches' gradient, sent on into the graph: x always descends from a
+        // cut's leaf, so it is in the graph (DJL's requiresGrad answers for leaves only, so it is not asked)
+        private void inputGradient(NDManager manager, FloatBuffer dys) {
+            NDArray dx = manager.create(x.getShape(), DataType.FLOAT32);
+            FloatBuffer dxs = floats(dx);
+            int col = 0;
+            for (NDArray w : weights) {
+                int n = (int) w.getShape().get(0);
+                OpenBlas.gemm(false, false, rows, in, n, 1f, from(dys, col), out, floats(w), in,
+                        col == 0 ? 0f : 1f, dxs, in);
+                col += n;
+            }
+            NDArray branch = branchInput == null ? null : JniUtils.getGradient(pt(branchInput));
+            if (branch != null) {
+                dx.addi(branch);
+                branch.close();
+            }
+            JniUtils.backward(pt(x), pt(dx), true, false);
+            dx.close();
+        }
+
+        // dW_i = dY_i^T X, accumulated into each trainable weight's .grad
+        private void weightGradients(NDManager manager, FloatBuffer dys) {
+            int col = 0;
+            for (NDArray w : weights) {
+                int n = (int) w.getShape().get(0);
+                if (JniUtils.requiresGrad(pt(w))) {
+                    NDArray dw = manager.create(w.getShape(), DataType.FLOAT32);
+                    OpenBlas.gemm(true, false, n, in, rows, 1f, from(dys, col), out, xs, in, 0f, floats(dw), in);
+                    accumulateGradient(w, dw);
+                    dw.close();
+                }
+                col += n;
+            }
+        }
+    }
 
     /**
      * What a taped product gives its layer.
@@ -51,7 +112,19 @@ final class BlasTape {
     record Output(NDArray y, NDArray input) { }
 
     /** A layer boundary: {@code in} is a leaf holding {@code out}'s values; {@code out} may be outside the graph. */
-    private record Cut(NDArray out, NDArray in, boolean outInGraph) { }
+    private record Cut(NDArray out, NDArray in, boolean outInGraph) implements Step {
+        @Override
+        public void backward(NDManager manager) {
+            if (!outInGraph) {
+                return;
+            }
+            NDArray g = JniUtils.getGradient(pt(in));
+            if (g != null) {
+                JniUtils.backward(pt(out), pt(g), true, false);
+                g.close();
+            }
+        }
+    }
 
     /**
      * @param manager where the forward's and backward's arrays live (closed by the caller after the backward)
@@ -145,83 +218,50 @@ final class BlasTape {
     void backward(NDArray loss) {
         JniUtils.backward(pt(loss), pt(loss.onesLike()), true, false);
         for (int i = entries.size() - 1; i >= 0; i--) {
-            if (entries.get(i) instanceof Cut c) {
-                if (!c.outInGraph()) {
-                    continue;
-                }
-                NDArray g = JniUtils.getGradient(pt(c.in()));
-                if (g != null) {
-                    JniUtils.backward(pt(c.out()), pt(g), true, false);
-                    g.close();
-                }
-            } else {
-                backward((Linear) entries.get(i));
-            }
+            entries.get(i).backward(manager);
         }
     }
 
-    private void backward(Linear l) {
-        NDArray dy = JniUtils.getGradient(pt(l.y()));
-        if (dy == null) {
-            return;
-        }
-        FloatBuffer dys = floats(dy);
-        inputGradient(l, dys);
-        weightGradients(l, dys);
-        dy.close();
+    /**
+     * Records a step whose backward {@link #backward} runs by hand, in reverse recording order.
+     *
+     * @param step the step, recorded after every step whose outputs it reads
+     */
+    void record(Step step) {
+        entries.add(step);
     }
 
-    // dX = dY [W_1; W_2; ...] plus the side branches' gradient, sent on into the graph: x always descends from a
-    // cut's leaf, so it is in the graph (DJL's requiresGrad answers for leaves only, so it is not asked)
-    private void inputGradient(Linear l, FloatBuffer dys) {
-        NDArray dx = manager.create(l.x().getShape(), DataType.FLOAT32);
-        FloatBuffer dxs = floats(dx);
-        int col = 0;
-        for (NDArray w : l.weights()) {
-            int n = (int) w.getShape().get(0);
-            OpenBlas.gemm(false, false, l.rows(), l.in(), n, 1f, from(dys, col), l.out(), floats(w), l.in(),
-                    col == 0 ? 0f : 1f, dxs, l.in());
-            col += n;
-        }
-        NDArray branch = l.branchInput() == null ? null : JniUtils.getGradient(pt(l.branchInput()));
-        if (branch != null) {
-            dx.addi(branch);
-            branch.close();
-        }
-        JniUtils.backward(pt(l.x()), pt(dx), true, false);
-        dx.close();
+    /**
+     * Adds {@code g} to a leaf's {@code .grad} (allocating it the first time), as autograd would.
+     *
+     * @param leaf a parameter that requires gradients
+     * @param g its gradient, of its shape
+     */
+    static void accumulateGradient(NDArray leaf, NDArray g) {
+        JniUtils.backward(pt(leaf), pt(g), false, false);
     }
 
-    // dW_i = dY_i^T X, accumulated into each trainable weight's .grad
-    private void weightGradients(Linear l, FloatBuffer dys) {
-        int col = 0;
-        for (NDArray w : l.weights()) {
-            int n = (int) w.getShape().get(0);
-            if (JniUtils.requiresGrad(pt(w))) {
-                NDArray dw = manager.create(w.getShape(), DataType.FLOAT32);
-                OpenBlas.gemm(true, false, n, l.in(), l.rows(), 1f, from(dys, col), l.out(), l.xs(), l.in(), 0f,
-                        floats(dw), l.in());
-                // a leaf's backward accumulates into its .grad (allocating it the first time), as autograd would
-                JniUtils.backward(pt(w), pt(dw), false, false);
-                dw.close();
-            }
-            col += n;
-        }
-    }
-
-    private static PtNDArray pt(NDArray a) {
+    /** @return the array as libtorch's */
+    static PtNDArray pt(NDArray a) {
         return (PtNDArray) a;
     }
 
-    // the array's float32 values: its own memory when contiguous, else a contiguous copy (read-only use)
-    private static FloatBuffer floats(NDArray a) {
+    /**
+     * The array's float32 values: its own memory when contiguous (writes reach the array), else a contiguous copy
+     * (for reading only).
+     *
+     * @param a a float32 array
+     * @return its values from position 0
+     */
+    static FloatBuffer floats(NDArray a) {
         if (a.getDataType() != DataType.FLOAT32) {
             throw new IllegalStateException("OpenBLAS training GEMMs need float32 arrays, found " + a.getDataType());
         }
         return JniUtils.getByteBuffer(pt(a), true).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
-    private static FloatBuffer from(FloatBuffer b, int offset) {
+    /** @return {@code b} from {@code offset} on, sharing its memory */
+    static FloatBuffer from(FloatBuffer b, int offset) {
         return b.slice(offset, b.capacity() - offset);
     }
 }
