@@ -9,6 +9,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 
 /**
@@ -18,15 +19,15 @@ import java.util.List;
  * EPYC (see {@link TrainingGemm}).
  *
  * <p>How the graph is cut: a linear layer's output is a new autograd leaf {@code y} computed by OpenBLAS from its
- * input {@code x}; everything else (norms, attention, activations, biases, LoRA branches, the loss) stays in
+ * input {@code x}, LoRA branches included ({@code y_i += scale · dropout(x) A_i^T B_i^T}, rank-r GEMMs whose
+ * backward is done by hand too); everything else (norms, attention, activations, biases, the loss) stays in
  * autograd. Each layer's input is also made a leaf ({@link #cut}), so that every backward call below stays inside
- * one layer, and side branches that read a linear layer's input (LoRA) read a leaf copy of it, whose gradient joins
- * {@code dX}. {@link #backward} runs the loss's backward, then walks the recorded entries in reverse: for a linear
- * layer, {@code dX = dY W} goes into autograd with {@code x.backward(dX)} and {@code dW = dY^T X} is accumulated
- * into each trainable weight's {@code .grad} (a leaf's backward); for a cut, the leaf's gradient continues into the
- * previous layer. Reverse recording order is a topological order, so a leaf's gradient is complete when its entry is
- * reached. Graph segments may be traversed by two of these calls (the residual add under a norm, a LoRA branch), so
- * the graph is kept until the forward's arrays are closed.
+ * one layer. {@link #backward} runs the loss's backward, then walks the recorded steps in reverse: for a linear
+ * layer, {@code dX = dY W} (plus the branches' share) goes into autograd with {@code x.backward(dX)}, and
+ * {@code dW = dY^T X} and the adapters' gradients are accumulated into each trainable parameter's {@code .grad} (a
+ * leaf's backward); for a cut, the leaf's gradient continues into the previous layer. Reverse recording order is a
+ * topological order, so a leaf's gradient is complete when its step is reached. Graph segments may be traversed by
+ * two of these calls (the residual add under a norm), so the graph is kept until the forward's arrays are closed.
  *
  * <p>Gradients equal autograd's up to float32 summation order. Not thread-safe: one forward and its backward.
  */
@@ -48,10 +49,20 @@ final class BlasTape {
     private final List<Step> entries = new ArrayList<>();
 
     /**
-     * A linear layer: {@code y [rows, Σ out_i] = x [rows, in] · [W_1; W_2; ...]^T}; side branches that read the same
-     * input (LoRA) read the leaf {@code branchInput} (or null), whose gradient joins {@code dX}.
+     * A LoRA adapter on one weight of a taped linear layer: that weight's output gains
+     * {@code scale · dropout(x) A^T B^T} (PEFT's {@code lora_B(lora_A(dropout(x))) * scaling}).
+     *
+     * @param a {@code lora_A [r, in]} float32
+     * @param b {@code lora_B [out, r]} float32
+     * @param scale {@code alpha / r} (or {@code alpha / sqrt(r)})
      */
-    private record Linear(NDArray x, FloatBuffer xs, NDArray[] weights, NDArray y, NDArray branchInput, int rows,
+    record Adapter(NDArray a, NDArray b, float scale) { }
+
+    /**
+     * A linear layer: {@code y [rows, Σ out_i] = x [rows, in] · [W_1; W_2; ...]^T}, plus the LoRA branches of its
+     * weights.
+     */
+    private record Linear(NDArray x, FloatBuffer xs, NDArray[] weights, List<Branch> branches, NDArray y, int rows,
             int in, int out) implements Step {
         @Override
         public void backward(NDManager manager) {
@@ -65,8 +76,9 @@ final class BlasTape {
             dy.close();
         }
 
-        // dX = dY [W_1; W_2; ...] plus the side branches' gradient, sent on into the graph: x always descends from a
-        // cut's leaf, so it is in the graph (DJL's requiresGrad answers for leaves only, so it is not asked)
+        // dX = dY [W_1; W_2; ...] plus the branches' share, sent on into the graph: x always descends from a cut's
+        // leaf, so it is in the graph (DJL's requiresGrad answers for leaves only, so it is not asked); the branches
+        // accumulate their adapters' gradients on the way
         private void inputGradient(NDManager manager, FloatBuffer dys) {
             NDArray dx = manager.create(x.getShape(), DataType.FLOAT32);
             FloatBuffer dxs = floats(dx);
@@ -77,10 +89,8 @@ final class BlasTape {
                         col == 0 ? 0f : 1f, dxs, in);
                 col += n;
             }
-            NDArray branch = branchInput == null ? null : JniUtils.getGradient(pt(branchInput));
-            if (branch != null) {
-                dx.addi(branch);
-                branch.close();
+            for (Branch branch : branches) {
+                branch.backward(manager, dys, out, dxs);
             }
             JniUtils.backward(pt(x), pt(dx), true, false);
             dx.close();
@@ -103,13 +113,84 @@ final class BlasTape {
     }
 
     /**
-     * What a taped product gives its layer.
-     *
-     * @param y the product, a leaf
-     * @param input the leaf that side branches reading the same input must use instead of it (their gradient joins
-     *     the product's own input gradient), or null when none was asked for
+     * One LoRA branch as it ran in the forward: its adapter, the first column of the layer's output it added to,
+     * its (dropped-out) input and its rank-r activations {@code low = input A^T}, kept for the backward.
      */
-    record Output(NDArray y, NDArray input) { }
+    private record Branch(Adapter adapter, int col, int rows, int in, FloatBuffer input, BitSet dropped, float kept,
+            NDArray low) {
+        /**
+         * Runs the branch and adds it to its columns of the layer's output.
+         *
+         * @param xs the layer's input {@code [rows, in]}
+         * @param dropout the forward's LoRA dropout, or null; its mask is drawn here, in the order in which the
+         *     autograd path draws it
+         * @param ys the layer's output {@code [rows, out]}, its base product already in place
+         * @param col the first column of this weight's output
+         */
+        static Branch forward(NDManager manager, Adapter adapter, FloatBuffer xs, int rows, int in,
+                LoraDropout dropout, FloatBuffer ys, int out, int col) {
+            int rank = (int) adapter.a().getShape().get(0);
+            int width = (int) adapter.b().getShape().get(0);
+            FloatBuffer input = xs;
+            BitSet dropped = null;
+            if (dropout != null) {
+                input = floats(manager.create(new Shape(rows, in), DataType.FLOAT32));
+                dropped = dropout.applyOnHost(xs, input, rows * in);
+            }
+            NDArray low = manager.create(new Shape(rows, rank), DataType.FLOAT32);
+            FloatBuffer lows = floats(low);
+            OpenBlas.gemm(false, true, rows, rank, in, 1f, input, in, floats(adapter.a()), in, 0f, lows, rank);
+            OpenBlas.gemm(false, true, rows, width, rank, adapter.scale(), lows, rank, floats(adapter.b()), rank, 1f,
+                    from(ys, col), out);
+            return new Branch(adapter, col, rows, in, input, dropped, dropout == null ? 1f : dropout.keptScale(),
+                    low);
+        }
+
+        /**
+         * With {@code g = scale · dY_i B [rows, r]}: {@code dB += scale · dY_i^T low}, {@code dA += g^T input},
+         * {@code dX += (g A) ∘ mask}.
+         *
+         * @param dys the layer's output gradient {@code [rows, out]}
+         * @param dxs the layer's input gradient, accumulated into
+         */
+        void backward(NDManager manager, FloatBuffer dys, int out, FloatBuffer dxs) {
+            NDArray a = adapter.a();
+            NDArray b = adapter.b();
+            int rank = (int) a.getShape().get(0);
+            int width = (int) b.getShape().get(0);
+            FloatBuffer dy = from(dys, col);
+            NDArray g = manager.create(new Shape(rows, rank), DataType.FLOAT32);
+            FloatBuffer gs = floats(g);
+            OpenBlas.gemm(false, false, rows, rank, width, adapter.scale(), dy, out, floats(b), rank, 0f, gs, rank);
+            if (JniUtils.requiresGrad(pt(b))) {
+                NDArray db = manager.create(b.getShape(), DataType.FLOAT32);
+                OpenBlas.gemm(true, false, width, rank, rows, adapter.scale(), dy, out, floats(low), rank, 0f,
+                        floats(db), rank);
+                accumulateGradient(b, db);
+                db.close();
+            }
+            if (JniUtils.requiresGrad(pt(a))) {
+                NDArray da = manager.create(a.getShape(), DataType.FLOAT32);
+                OpenBlas.gemm(true, false, rank, in, rows, 1f, gs, rank, input, in, 0f, floats(da), in);
+                accumulateGradient(a, da);
+                da.close();
+            }
+            if (dropped == null) {
+                OpenBlas.gemm(false, false, rows, in, rank, 1f, gs, rank, floats(a), in, 1f, dxs, in);
+            } else {
+                NDArray dInput = manager.create(new Shape(rows, in), DataType.FLOAT32);
+                FloatBuffer di = floats(dInput);
+                OpenBlas.gemm(false, false, rows, in, rank, 1f, gs, rank, floats(a), in, 0f, di, in);
+                for (int i = 0, n = rows * in; i < n; i++) {
+                    if (!dropped.get(i)) {
+                        dxs.put(i, dxs.get(i) + di.get(i) * kept);
+                    }
+                }
+                dInput.close();
+            }
+            g.close();
+        }
+    }
 
     /** A layer boundary: {@code in} is a leaf holding {@code out}'s values; {@code out} may be outside the graph. */
     private record Cut(NDArray out, NDArray in, boolean outInGraph) implements Step {
@@ -154,24 +235,41 @@ final class BlasTape {
      * Multiplies {@code x} by the weights (stacked by rows, as one projection whose outputs are concatenated).
      *
      * @param x {@code [..., in]} float32
-     * @param sideBranches whether side branches (LoRA) also read {@code x}: they then get a leaf of their own, so
-     *     that no backward call reaches beyond this layer through them
      * @param weights each {@code [out_i, in]} float32
-     * @return the leaf {@code [..., Σ out_i]} and the side branches' input
+     * @return the leaf {@code [..., Σ out_i]}
      */
-    Output linear(NDArray x, boolean sideBranches, NDArray... weights) {
+    NDArray linear(NDArray x, NDArray... weights) {
+        return linear(x, null, new Adapter[weights.length], weights);
+    }
+
+    /**
+     * Multiplies {@code x} by the weights (stacked by rows, as one projection whose outputs are concatenated), each
+     * with its LoRA branch when it has one.
+     *
+     * @param x {@code [..., in]} float32
+     * @param dropout the forward's LoRA dropout, or null for none
+     * @param adapters each weight's adapter, or null where it has none
+     * @param weights each {@code [out_i, in]} float32
+     * @return the leaf {@code [..., Σ out_i]}
+     */
+    NDArray linear(NDArray x, LoraDropout dropout, Adapter[] adapters, NDArray... weights) {
         FloatBuffer xs = floats(x);
         NDArray y = multiply(manager, x.getShape(), xs, weights);
-        y.setRequiresGradient(true);
-        NDArray branchInput = null;
-        if (sideBranches) {
-            branchInput = x.stopGradient();
-            branchInput.setRequiresGradient(true);
-        }
         int in = (int) x.getShape().get(x.getShape().dimension() - 1);
-        entries.add(new Linear(x, xs, weights, y, branchInput, (int) (x.size() / in), in,
-                (int) y.getShape().get(y.getShape().dimension() - 1)));
-        return new Output(y, branchInput);
+        int rows = (int) (x.size() / in);
+        int out = (int) y.getShape().get(y.getShape().dimension() - 1);
+        List<Branch> branches = new ArrayList<>();
+        FloatBuffer ys = floats(y);
+        int col = 0;
+        for (int i = 0; i < weights.length; i++) {
+            if (adapters[i] != null) {
+                branches.add(Branch.forward(manager, adapters[i], xs, rows, in, dropout, ys, out, col));
+            }
+            col += (int) weights[i].getShape().get(0);
+        }
+        y.setRequiresGradient(true);
+        entries.add(new Linear(x, xs, weights, branches, y, rows, in, out));
+        return y;
     }
 
     /**

@@ -672,7 +672,7 @@ public final class DecoderModel extends AbstractBlock {
      * @return logits {@code [..., V]} in the model's type
      */
     NDArray logits(NDArray hidden, ForwardContext ctx) {
-        return ctx.tape == null ? logits(hidden) : ctx.tape.linear(hidden, false, head()).y();
+        return ctx.tape == null ? logits(hidden) : ctx.tape.linear(hidden, head());
     }
 
     @Override

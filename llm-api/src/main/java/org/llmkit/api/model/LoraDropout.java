@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.BitSet;
 import java.util.SplittableRandom;
 
 /**
@@ -44,5 +46,32 @@ final class LoraDropout {
         // the mask lives in the forward's manager until the step ends: backward reads it (DJL-NOTES trap 1)
         NDArray mask = x.getManager().create(values, x.getShape(), DataType.FLOAT32);
         return x.mul(type.cast(mask));
+    }
+
+    /**
+     * Writes {@code x * mask} into {@code out}, drawing the mask exactly as {@link #apply} would for an input of
+     * {@code n} elements (so a forward on the host draws the same masks in the same order).
+     *
+     * @param x the branch input, {@code n} floats from position 0
+     * @param out where the dropped-out input goes, {@code n} floats from position 0
+     * @param n the number of elements
+     * @return the positions that were zeroed; every other element was multiplied by {@link #keptScale()}
+     */
+    BitSet applyOnHost(FloatBuffer x, FloatBuffer out, int n) {
+        BitSet dropped = new BitSet(n);
+        for (int i = 0; i < n; i++) {
+            if (random.nextDouble() < probability) {
+                dropped.set(i);
+                out.put(i, 0f);
+            } else {
+                out.put(i, x.get(i) * kept);
+            }
+        }
+        return dropped;
+    }
+
+    /** @return the factor {@code 1 / (1 - p)} that kept elements are multiplied by */
+    float keptScale() {
+        return kept;
     }
 }

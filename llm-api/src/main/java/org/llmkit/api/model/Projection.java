@@ -19,6 +19,7 @@ final class Projection extends SkeletonBlock {
     private Parameter loraA;
     private Parameter loraB;
     private NDArray loraScale;
+    private float loraScaleValue;
     private final Kernels kernels;
 
     Projection(Map<String, Parameter> registry, String name, boolean hasBias, Kernels kernels) {
@@ -53,7 +54,7 @@ final class Projection extends SkeletonBlock {
 
     /**
      * Applies projections that read the same input (q/k/v; gate/up). On a training forward with a
-     * {@link BlasTape}, their base weights are one OpenBLAS GEMM. Otherwise, when {@link Kernels#oneDnnTrainable} holds,
+     * {@link BlasTape}, their base weights are one OpenBLAS GEMM and their LoRA branches run on the tape too. Otherwise, when {@link Kernels#oneDnnTrainable} holds,
      * their weights are concatenated and multiplied in one differentiable oneDNN inner product (one larger GEMM;
      * the concatenation's backward hands each weight its gradient); otherwise each runs alone.
      *
@@ -108,30 +109,29 @@ final class Projection extends SkeletonBlock {
         return ys;
     }
 
-    // the base projections as one OpenBLAS GEMM on the forward's tape; biases and LoRA branches stay in autograd
+    // the projections (LoRA branches included) as OpenBLAS GEMMs on the forward's tape; biases stay in autograd
     private static NDArray[] onTape(NDArray x, ForwardContext ctx, Projection... projections) {
         NDArray[] weights = new NDArray[projections.length];
+        BlasTape.Adapter[] adapters = new BlasTape.Adapter[projections.length];
         long[] ends = new long[projections.length - 1];
         long row = 0;
         for (int i = 0; i < projections.length; i++) {
-            weights[i] = projections[i].weight.getArray();
+            Projection p = projections[i];
+            weights[i] = p.weight.getArray();
+            if (p.loraA != null) {
+                adapters[i] = new BlasTape.Adapter(p.loraA.getArray(), p.loraB.getArray(), p.loraScaleValue);
+            }
             row += weights[i].getShape().get(0);
             if (i < ends.length) {
                 ends[i] = row;
             }
         }
-        boolean lora = false;
-        for (Projection p : projections) {
-            lora |= p.loraA != null;
-        }
-        BlasTape.Output taped = ctx.tape.linear(x, lora, weights);
-        NDArray y = taped.y();
+        NDArray y = ctx.tape.linear(x, ctx.inference ? null : ctx.loraDropout, adapters, weights);
         NDList parts = ends.length == 0 ? new NDList(y) : y.split(ends, y.getShape().dimension() - 1);
         NDArray[] ys = new NDArray[projections.length];
         for (int i = 0; i < ys.length; i++) {
             Projection p = projections[i];
-            NDArray part = p.bias == null ? parts.get(i) : parts.get(i).add(p.bias.getArray());
-            ys[i] = p.withLora(taped.input(), ctx, part, false);
+            ys[i] = p.bias == null ? parts.get(i) : parts.get(i).add(p.bias.getArray());
         }
         return ys;
     }
@@ -165,6 +165,7 @@ final class Projection extends SkeletonBlock {
         loraA = param(name + ".lora_A.weight", Parameter.Type.WEIGHT);
         loraB = param(name + ".lora_B.weight", Parameter.Type.WEIGHT);
         loraScale = scale;
+        loraScaleValue = scale.getFloat();
     }
 
     /** @return whether a LoRA branch is attached */
