@@ -81,6 +81,10 @@ final class Attention extends SkeletonBlock {
             vs = kv[1];
         }
         NDArray mask = ctx.mask(window);
+        if (ctx.tape != null && ctx.cache == null && ctx.rowPositions == null) {
+            // a training forward: attention on OpenBLAS, its output already [B,T,H*D]
+            return o.apply(ctx.tape.attention(qs, ks, vs, mask, (float) scaleValue), ctx);
+        }
         NDArray attended = kernels.fused()
                 ? kernels.ops().scaledDotProductAttention(qs, ks, vs, mask, scaleValue, heads != kvHeads)
                 : composed(qs, ks, vs, mask, b, t, g);                                  // [B,H,T,D]

@@ -273,6 +273,22 @@ final class BlasTape {
     }
 
     /**
+     * Scaled dot-product attention on OpenBLAS ({@link TapedAttention}).
+     *
+     * @param q queries {@code [B,H,T,D]} float32, in the graph
+     * @param k keys {@code [B,KVH,S,D]} float32, in the graph
+     * @param v values {@code [B,KVH,S,D]} float32, in the graph
+     * @param mask additive float32 mask {@code [B,1,T,S]}, or null
+     * @param scale what the scores {@code Q K^T} are multiplied by
+     * @return the attention's result {@code [B,T,H*D]}, a leaf
+     */
+    NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, float scale) {
+        TapedAttention step = TapedAttention.forward(manager, q, k, v, mask, scale);
+        entries.add(step);
+        return step.output();
+    }
+
+    /**
      * The same product as {@link #linear}, recorded nowhere.
      *
      * @param manager where the result lives
