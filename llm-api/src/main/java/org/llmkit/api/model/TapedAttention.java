@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /**
  * Scaled dot-product attention of a training forward ({@link BlasTape}) as OpenBLAS GEMMs outside autograd, with
@@ -17,20 +18,27 @@ import java.nio.FloatBuffer;
  * T=S=256, D=64 in ~400 ms forward + backward (~70 GFLOP/s) on a 2-core AMD EPYC, where OpenBLAS's GEMMs reach
  * 250-320 GFLOP/s.
  *
- * <p>Legend as in {@link Attention}; G = H / KVH. Forward, per batch row and key head: the G grouped query heads
- * {@code [G*T, D]} times {@code K^T} give the scores {@code [G*T, S]} in one GEMM (scaled); the additive mask is added
- * and the rows soft-maxed by libtorch (one vectorized call over all heads); {@code O = P V} is written per query head
- * straight into the {@code [B,T,H*D]} layout that o_proj reads. The output is an autograd leaf. Backward, with
- * {@code dO} the leaf's gradient: {@code dP = dO V^T}, {@code dS = P ∘ (dP - rowsum(dO ∘ O))},
- * {@code dQ = scale dS K}, {@code dK = scale dS^T Q} (the grouped GEMM sums over the G query heads of a key head),
- * {@code dV = Σ_g P_g^T dO_g}; {@code dQ, dK, dV} go into autograd through q, k and v (after rotary embeddings).
+ * <p>Legend as in {@link Attention}; G = H / KVH. The queries are regrouped as {@code [B,KVH,T,G,D]}: for a key
+ * head, the G query heads of a position are consecutive rows, so that any range of positions is one matrix of
+ * {@code G * rows} rows. Per batch row, key head and block of {@link #BLOCK} positions, the GEMMs take only the keys
+ * up to the last one the block's queries see ({@link #keyEnds}: a causal mask skips about 3/8 of the work at
+ * T = 4 blocks). Forward: scores {@code S = scale Q K^T} into the tape's shared workspace ({@code [B,KVH,T,G,S]}),
+ * plus the mask, soft-maxed by libtorch (one vectorized call over all heads; Java's {@code Math.exp} would be far
+ * slower), {@code O = P V}, permuted into the {@code [B,T,H*D]} layout that o_proj reads: an autograd leaf.
+ * Backward, with {@code dO} the leaf's gradient: {@code dV = P^T dO}, {@code dP = dO V^T} (into the workspace),
+ * {@code dS = P ∘ (dP - rowsum(dO ∘ O))} (in P's memory), {@code dQ = scale dS K}, {@code dK = scale dS^T Q}; the
+ * grouped GEMMs sum {@code dK, dV} over the G query heads of a key head. {@code dQ, dK, dV} go into autograd through
+ * q, k and v (after rotary embeddings).
  *
  * <p>Memory: the probabilities {@code P [B,H,T,S]} float32 are kept for the backward (12.6 MB a layer at the sizes
- * above, what libtorch's composed attention keeps too); {@code Q, K, V} are read in place when contiguous, else
- * from contiguous copies. A fully masked query row (padding, masked with the lowest finite float, not -inf) gets
- * the uniform distribution autograd's softmax gives it, and its gradient.
+ * above, what libtorch's composed attention keeps too), plus a regrouped copy of Q and contiguous copies of K and V
+ * where they are views. A query that sees no key (masked with the lowest finite float, not -inf) gets the uniform
+ * distribution over all keys that autograd's softmax gives it, and its gradient.
  */
 final class TapedAttention implements BlasTape.Step {
+    /** Positions per block: each block's GEMMs stop at the last key one of its queries sees. */
+    static final int BLOCK = 64;
+    private final BlasTape tape;
     private final NDArray q;
     private final NDArray k;
     private final NDArray v;
@@ -40,36 +48,41 @@ final class TapedAttention implements BlasTape.Step {
     private final NDArray probs;
     private final NDArray out;
     private final Dims dims;
+    private final int[] keyEnds;
 
-    /** The sizes of one attention call. */
+    /** The sizes of one attention call, and where its matrices start in the grouped layouts. */
     private record Dims(int batch, int heads, int kvHeads, int queries, int keys, int headDim, float scale) {
         int group() {
             return heads / kvHeads;
         }
 
-        // where query head h's (or, for h a multiple of G, the group's) [T, D] block starts in [B,H,T,D]
-        int query(int b, int h) {
-            return (b * heads + h) * queries * headDim;
+        int blocks() {
+            return (queries + BLOCK - 1) / BLOCK;
         }
 
-        // where key head kvh's [S, D] block starts in [B,KVH,S,D]
+        // position t's G query rows of key head kvh in [B,KVH,T,G,D]
+        int query(int b, int kvh, int t) {
+            return ((b * kvHeads + kvh) * queries + t) * group() * headDim;
+        }
+
+        // key head kvh's [S, D] in [B,KVH,S,D]
         int key(int b, int kvh) {
             return (b * kvHeads + kvh) * keys * headDim;
         }
 
-        // where query head h's (or the group's) [T, S] block starts in [B,H,T,S]
-        int score(int b, int h) {
-            return (b * heads + h) * queries * keys;
+        // position t's G score rows of key head kvh in [B,KVH,T,G,S]
+        int score(int b, int kvh, int t) {
+            return ((b * kvHeads + kvh) * queries + t) * group() * keys;
         }
 
-        // where query head h's [T, D] columns start in [B,T,H*D] (row stride H*D)
-        int output(int b, int h) {
-            return b * queries * heads * headDim + h * headDim;
+        Shape grouped(int last) {
+            return new Shape(batch, kvHeads, queries, group(), last);
         }
     }
 
-    private TapedAttention(NDArray q, NDArray k, NDArray v, FloatBuffer qs, FloatBuffer ks, FloatBuffer vs,
-            NDArray probs, NDArray out, Dims dims) {
+    private TapedAttention(BlasTape tape, NDArray q, NDArray k, NDArray v, FloatBuffer qs, FloatBuffer ks,
+            FloatBuffer vs, NDArray probs, NDArray out, Dims dims, int[] keyEnds) {
+        this.tape = tape;
         this.q = q;
         this.k = k;
         this.v = v;
@@ -79,40 +92,50 @@ final class TapedAttention implements BlasTape.Step {
         this.probs = probs;
         this.out = out;
         this.dims = dims;
+        this.keyEnds = keyEnds;
     }
 
     /**
      * Runs the forward and returns the step that backpropagates through it.
      *
+     * @param tape the tape, whose {@link BlasTape#workspace} holds the scores and, in the backward, {@code dP}
      * @param manager where the forward's arrays live (closed after the backward)
      * @param q queries {@code [B,H,T,D]} float32, in the graph
      * @param k keys {@code [B,KVH,S,D]} float32, in the graph
      * @param v values {@code [B,KVH,S,D]} float32, in the graph
-     * @param mask additive float32 mask broadcastable to {@code [B,H,T,S]} as {@code [B,1,T,S]}, or null
+     * @param mask additive float32 mask {@code [B,1,T,S]} (or {@code [1,1,T,S]}), or null
      * @param scale what the scores {@code Q K^T} are multiplied by
      * @return the step; {@link #output()} is the attention's result
      */
-    static TapedAttention forward(NDManager manager, NDArray q, NDArray k, NDArray v, NDArray mask, float scale) {
+    static TapedAttention forward(BlasTape tape, NDManager manager, NDArray q, NDArray k, NDArray v, NDArray mask,
+            float scale) {
         Shape qShape = q.getShape();
         Shape kShape = k.getShape();
         Dims d = new Dims((int) qShape.get(0), (int) qShape.get(1), (int) kShape.get(1), (int) qShape.get(2),
                 (int) kShape.get(2), (int) qShape.get(3), scale);
-        FloatBuffer qs = floats(q);
-        FloatBuffer ks = floats(k);
-        FloatBuffer vs = floats(v);
+        int[] keyEnds = keyEnds(d, mask);
         NDArray probs;
-        NDArray out = manager.create(new Shape(d.batch, d.queries, (long) d.heads * d.headDim), DataType.FLOAT32);
-        try (NoGradient off = NoGradient.scope();
-                NDArray scores = manager.create(new Shape(d.batch, d.heads, d.queries, d.keys), DataType.FLOAT32)) {
-            scores(d, qs, ks, floats(scores));
+        NDArray out;
+        FloatBuffer qs;
+        try (NoGradient off = NoGradient.scope()) {
+            qs = floats(q.stopGradient().reshape(d.batch, d.kvHeads, d.group(), d.queries, d.headDim)
+                    .transpose(0, 1, 3, 2, 4));
+            FloatBuffer ks = floats(k);
+            FloatBuffer vs = floats(v);
+            NDArray scores = tape.workspace(d.grouped(d.keys));
+            scores(d, keyEnds, qs, ks, floats(scores));
             if (mask != null) {
-                scores.addi(mask);
+                scores.addi(mask.reshape(mask.getShape().get(0), 1, d.queries, 1, d.keys));
             }
             probs = scores.softmax(-1);
+            try (NDArray grouped = manager.create(d.grouped(d.headDim), DataType.FLOAT32)) {
+                values(d, keyEnds, floats(probs), vs, floats(grouped));
+                // [B,KVH,T,G,D] -> [B,T,KVH,G,D] = [B,T,H*D]: a copy (a view only where the order is unchanged)
+                out = grouped.transpose(0, 2, 1, 3, 4).reshape(d.batch, d.queries, (long) d.heads * d.headDim);
+            }
+            out.setRequiresGradient(true);
+            return new TapedAttention(tape, q, k, v, qs, ks, vs, probs, out, d, keyEnds);
         }
-        values(d, floats(probs), vs, floats(out));
-        out.setRequiresGradient(true);
-        return new TapedAttention(q, k, v, qs, ks, vs, probs, out, d);
     }
 
     /** @return the attention's result {@code [B,T,H*D]}, a leaf whose gradient {@link #backward} reads */
@@ -120,27 +143,87 @@ final class TapedAttention implements BlasTape.Step {
         return out;
     }
 
-    // S = scale Q K^T, one GEMM per batch row and key head over its G grouped query heads
-    private static void scores(Dims d, FloatBuffer qs, FloatBuffer ks, FloatBuffer ss) {
-        int g = d.group();
+    /**
+     * Per batch row and block of {@link #BLOCK} positions, the keys its GEMMs take: up to the last key one of its
+     * queries sees. A key counts as hidden where the mask is at most the lowest finite float; a query that sees no
+     * key takes all of them, as autograd's softmax spreads it over all (a uniform distribution).
+     */
+    private static int[] keyEnds(Dims d, NDArray mask) {
+        int[] ends = new int[d.batch * d.blocks()];
+        Arrays.fill(ends, d.keys);
+        if (mask == null) {
+            return ends;
+        }
+        FloatBuffer m = floats(mask);
+        boolean perRow = mask.getShape().get(0) != 1;
+        for (int b = 0; b < d.batch; b++) {
+            int base = perRow ? b * d.queries * d.keys : 0;
+            for (int block = 0; block < d.blocks(); block++) {
+                int end = 0;
+                for (int t = block * BLOCK; t < Math.min(d.queries, (block + 1) * BLOCK) && end < d.keys; t++) {
+                    int row = base + t * d.keys;
+                    int j = d.keys;
+                    while (j > end && m.get(row + j - 1) <= -Float.MAX_VALUE) {
+                        j--;
+                    }
+                    boolean seesNone = j == 0 || j == end && seesNothing(m, row, end);
+                    end = seesNone ? d.keys : Math.max(end, j);
+                }
+                ends[b * d.blocks() + block] = end;
+            }
+        }
+        return ends;
+    }
+
+    private static boolean seesNothing(FloatBuffer mask, int row, int end) {
+        for (int j = 0; j < end; j++) {
+            if (mask.get(row + j) > -Float.MAX_VALUE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Calls {@code gemm} for each batch row, key head and block of positions. */
+    private void eachBlock(BlockGemm gemm) {
+        eachBlock(dims, keyEnds, gemm);
+    }
+
+    private static void eachBlock(Dims d, int[] keyEnds, BlockGemm gemm) {
         for (int b = 0; b < d.batch; b++) {
             for (int kvh = 0; kvh < d.kvHeads; kvh++) {
-                OpenBlas.gemm(false, true, g * d.queries, d.keys, d.headDim, d.scale, from(qs, d.query(b, kvh * g)),
-                        d.headDim, from(ks, d.key(b, kvh)), d.headDim, 0f, from(ss, d.score(b, kvh * g)), d.keys);
+                for (int block = 0; block < d.blocks(); block++) {
+                    int t0 = block * BLOCK;
+                    int rows = (Math.min(d.queries, t0 + BLOCK) - t0) * d.group();
+                    gemm.run(b, kvh, t0, rows, keyEnds[b * d.blocks() + block]);
+                }
             }
         }
     }
 
-    // O = P V per query head, into [B,T,H*D]
-    private static void values(Dims d, FloatBuffer ps, FloatBuffer vs, FloatBuffer os) {
-        int g = d.group();
-        int rowStride = d.heads * d.headDim;
-        for (int b = 0; b < d.batch; b++) {
-            for (int h = 0; h < d.heads; h++) {
-                OpenBlas.gemm(false, false, d.queries, d.headDim, d.keys, 1f, from(ps, d.score(b, h)), d.keys,
-                        from(vs, d.key(b, h / g)), d.headDim, 0f, from(os, d.output(b, h)), rowStride);
+    /** One GEMM of a block: {@code rows} grouped query rows from position {@code t0}, the first {@code keys} keys. */
+    private interface BlockGemm {
+        void run(int b, int kvh, int t0, int rows, int keys);
+    }
+
+    // S = scale Q K^T; the keys a block skips are zeroed (the mask then hides them) so that the softmax stays finite
+    private static void scores(Dims d, int[] keyEnds, FloatBuffer qs, FloatBuffer ks, FloatBuffer ss) {
+        float[] zeros = new float[d.keys];
+        eachBlock(d, keyEnds, (b, kvh, t0, rows, keys) -> {
+            FloatBuffer block = from(ss, d.score(b, kvh, t0));
+            OpenBlas.gemm(false, true, rows, keys, d.headDim, d.scale, from(qs, d.query(b, kvh, t0)), d.headDim,
+                    from(ks, d.key(b, kvh)), d.headDim, 0f, block, d.keys);
+            for (int r = 0; keys < d.keys && r < rows; r++) {
+                block.put(r * d.keys + keys, zeros, 0, d.keys - keys);
             }
-        }
+        });
+    }
+
+    // O = P V, grouped [B,KVH,T,G,D]
+    private static void values(Dims d, int[] keyEnds, FloatBuffer ps, FloatBuffer vs, FloatBuffer os) {
+        eachBlock(d, keyEnds, (b, kvh, t0, rows, keys) -> OpenBlas.gemm(false, false, rows, d.headDim, keys, 1f,
+                from(ps, d.score(b, kvh, t0)), d.keys, from(vs, d.key(b, kvh)), d.headDim, 0f,
+                from(os, d.query(b, kvh, t0)), d.headDim));
     }
 
     @Override
@@ -150,49 +233,50 @@ final class TapedAttention implements BlasTape.Step {
             return;
         }
         Dims d = dims;
-        int g = d.group();
-        int rowStride = d.heads * d.headDim;
-        FloatBuffer dos = floats(dOut);
-        FloatBuffer ps = floats(probs);
-        NDArray dq = manager.create(q.getShape(), DataType.FLOAT32);
-        NDArray dk = manager.create(k.getShape(), DataType.FLOAT32);
-        NDArray dv = manager.create(v.getShape(), DataType.FLOAT32);
+        NDArray dq;
+        NDArray dk = manager.zeros(k.getShape(), DataType.FLOAT32);
+        NDArray dv = manager.zeros(v.getShape(), DataType.FLOAT32);
         try (NoGradient off = NoGradient.scope();
-                NDArray ds = manager.create(probs.getShape(), DataType.FLOAT32)) {
-            FloatBuffer dss = floats(ds);
+                NDArray dGrouped = manager.create(d.grouped(d.headDim), DataType.FLOAT32)) {
+            // dO as [B,T,KVH,G,D] -> [B,KVH,T,G,D]
+            FloatBuffer dos = floats(dOut.reshape(d.batch, d.queries, d.kvHeads, d.group(), d.headDim)
+                    .transpose(0, 2, 1, 3, 4));
+            FloatBuffer ps = floats(probs);
+            NDArray dp = tape.workspace(probs.getShape());
+            FloatBuffer dps = floats(dp);
             FloatBuffer dvs = floats(dv);
-            for (int b = 0; b < d.batch; b++) {
-                for (int h = 0; h < d.heads; h++) {
-                    // dP = dO V^T
-                    OpenBlas.gemm(false, true, d.queries, d.keys, d.headDim, 1f, from(dos, d.output(b, h)),
-                            rowStride, from(vs, d.key(b, h / g)), d.headDim, 0f, from(dss, d.score(b, h)), d.keys);
-                    // dV = Σ_g P_g^T dO_g
-                    OpenBlas.gemm(true, false, d.keys, d.headDim, d.queries, 1f, from(ps, d.score(b, h)), d.keys,
-                            from(dos, d.output(b, h)), rowStride, h % g == 0 ? 0f : 1f, from(dvs, d.key(b, h / g)),
-                            d.headDim);
-                }
+            eachBlock((b, kvh, t0, rows, keys) -> {
+                // dV += P^T dO
+                OpenBlas.gemm(true, false, keys, d.headDim, rows, 1f, from(ps, d.score(b, kvh, t0)), d.keys,
+                        from(dos, d.query(b, kvh, t0)), d.headDim, 1f, from(dvs, d.key(b, kvh)), d.headDim);
+                // dP = dO V^T
+                OpenBlas.gemm(false, true, rows, keys, d.headDim, 1f, from(dos, d.query(b, kvh, t0)), d.headDim,
+                        from(vs, d.key(b, kvh)), d.headDim, 0f, from(dps, d.score(b, kvh, t0)), d.keys);
+            });
+            // dS = P ∘ (dP - rowsum(dO ∘ O)), in P's memory (P is read no more); rowsum(P ∘ dP) = rowsum(dO ∘ O),
+            // a sum over D instead of S. Keys a block skips hold stale values in dP and are never read.
+            try (NDArray product = dOut.mul(out.stopGradient());
+                    NDArray rowsum = product.reshape(d.batch, d.queries, d.kvHeads, d.group(), d.headDim)
+                            .sum(new int[] {4}, true).transpose(0, 2, 1, 3, 4)) {
+                dp.subi(rowsum);
+                probs.muli(dp);
             }
-            // dS = P ∘ (dP - rowsum(dO ∘ O)): rowsum(P ∘ dP) = rowsum(dO ∘ O), a sum over D instead of S
-            try (NDArray rowsum = dOut.mul(out.stopGradient())
-                    .reshape(d.batch, d.queries, d.heads, d.headDim).sum(new int[] {3})
-                    .transpose(0, 2, 1).expandDims(3)) {
-                ds.subi(rowsum).muli(probs);
-            }
-            FloatBuffer dqs = floats(dq);
+            FloatBuffer dss = ps;
+            FloatBuffer dqs = floats(dGrouped);
             FloatBuffer dks = floats(dk);
-            for (int b = 0; b < d.batch; b++) {
-                for (int kvh = 0; kvh < d.kvHeads; kvh++) {
-                    FloatBuffer grouped = from(dss, d.score(b, kvh * g));
-                    // dQ = scale dS K
-                    OpenBlas.gemm(false, false, g * d.queries, d.headDim, d.keys, d.scale, grouped, d.keys,
-                            from(ks, d.key(b, kvh)), d.headDim, 0f, from(dqs, d.query(b, kvh * g)), d.headDim);
-                    // dK = scale dS^T Q, summed over the group's query heads
-                    OpenBlas.gemm(true, false, d.keys, d.headDim, g * d.queries, d.scale, grouped, d.keys,
-                            from(qs, d.query(b, kvh * g)), d.headDim, 0f, from(dks, d.key(b, kvh)), d.headDim);
-                }
-            }
+            eachBlock((b, kvh, t0, rows, keys) -> {
+                // dQ = scale dS K
+                OpenBlas.gemm(false, false, rows, d.headDim, keys, d.scale, from(dss, d.score(b, kvh, t0)), d.keys,
+                        from(ks, d.key(b, kvh)), d.headDim, 0f, from(dqs, d.query(b, kvh, t0)), d.headDim);
+                // dK += scale dS^T Q
+                OpenBlas.gemm(true, false, keys, d.headDim, rows, d.scale, from(dss, d.score(b, kvh, t0)), d.keys,
+                        from(qs, d.query(b, kvh, t0)), d.headDim, 1f, from(dks, d.key(b, kvh)), d.headDim);
+            });
+            // [B,KVH,T,G,D] -> [B,KVH,G,T,D] = [B,H,T,D]
+            dq = dGrouped.transpose(0, 1, 3, 2, 4).reshape(q.getShape());
         }
         dOut.close();
+        probs.close();
         JniUtils.backward(pt(q), pt(dq), true, false);
         JniUtils.backward(pt(k), pt(dk), true, false);
         JniUtils.backward(pt(v), pt(dv), true, false);

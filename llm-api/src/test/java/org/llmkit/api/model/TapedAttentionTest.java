@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Attention on OpenBLAS with its hand-written backward ({@link TapedAttention}) gives autograd's output and
  * gradients of q, k and v, whatever the mask hides: padding on either side (a query that sees no key at all),
- * a sliding window, packed documents; with grouped and with plain multi-head queries.
+ * a sliding window, packed documents; with grouped and with plain multi-head queries; over several blocks of
+ * queries whose GEMMs skip the keys the mask hides from all of the block.
  */
 class TapedAttentionTest {
     private static final float LOWEST = -Float.MAX_VALUE;
@@ -29,6 +30,23 @@ class TapedAttentionTest {
             {true, true, true, true, true, true, true, true, true, true, true},
         };
         assertMatchesAutograd(3, 6, 2, 11, 8, m -> AttentionMasks.build(m, 3, 11, 0, valid, 0, LOWEST));
+    }
+
+    @Test
+    void severalBlocksOfQueriesEachStoppingAtItsLastVisibleKeyMatchAutograd() {
+        int tokens = 2 * TapedAttention.BLOCK + 22;
+        boolean[][] valid = new boolean[3][tokens];
+        int[][] documents = new int[3][tokens];
+        for (int j = 0; j < tokens; j++) {
+            valid[0][j] = j >= TapedAttention.BLOCK + 6;   // queries of the first blocks and more see no key
+            valid[1][j] = j < tokens - 30;
+            valid[2][j] = true;
+            documents[2][j] = j / 41;
+        }
+        assertMatchesAutograd(3, 4, 2, tokens, 8,
+                m -> AttentionMasks.build(m, 3, tokens, 0, valid, documents, 0, LOWEST));
+        assertMatchesAutograd(3, 4, 2, tokens, 8,
+                m -> AttentionMasks.build(m, 3, tokens, 0, valid, null, 50, LOWEST));
     }
 
     @Test
