@@ -2,7 +2,9 @@ package org.llmkit.api.model;
 
 import java.nio.FloatBuffer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
+import org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads;
 
 /**
  * OpenBLAS's single-precision matrix-vector product on direct buffers (bytedeco's build, the same one
@@ -23,6 +25,7 @@ final class OpenBlas {
      */
     static final int SINGLE_THREAD_GEMV_ELEMENTS = 2304 * 4 - 1;
     private static final String LOAD_FAILURE = load();
+    private static SetNumThreads setNumThreads;
 
     private OpenBlas() { }
 
@@ -33,6 +36,45 @@ final class OpenBlas {
         } catch (LinkageError | RuntimeException e) {
             return e.toString();
         }
+    }
+
+    /**
+     * The threads OpenBLAS splits a call over, as it counted them when it loaded: {@code OPENBLAS_NUM_THREADS},
+     * else {@code GOTO_NUM_THREADS}, else {@code OMP_NUM_THREADS}, else the cores, at most the cores.
+     *
+     * @return at least 1
+     */
+    static int threads() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        for (String name : new String[] {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"}) {
+            String value = System.getenv(name);
+            try {
+                int n = value == null ? 0 : Integer.parseInt(value.trim());
+                if (n > 0) {
+                    return Math.min(n, cores);
+                }
+            } catch (NumberFormatException e) {
+                // OpenBLAS reads such a value as 0: the next variable decides
+            }
+        }
+        return cores;
+    }
+
+    /**
+     * Sets how many threads each OpenBLAS call may use, for the whole process ({@code openblas_set_num_threads},
+     * called directly: bytedeco's {@code blas_set_num_threads} would also set MKL's count, which libtorch exports).
+     *
+     * @param n the count, or 0 for the count OpenBLAS started with ({@link #threads()})
+     */
+    static synchronized void setThreads(int n) {
+        if (setNumThreads == null) {
+            Pointer address = Loader.addressof("openblas_set_num_threads");
+            if (address == null) {
+                throw new IllegalStateException("OpenBLAS exports no openblas_set_num_threads");
+            }
+            setNumThreads = new SetNumThreads() { }.put(address);
+        }
+        setNumThreads.call(n);
     }
 
     /** @return whether the native library loaded */

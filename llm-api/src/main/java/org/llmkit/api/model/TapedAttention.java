@@ -184,21 +184,22 @@ final class TapedAttention implements BlasTape.Step {
         return true;
     }
 
-    /** Calls {@code gemm} for each batch row, key head and block of positions. */
+    /** Calls {@code gemm} for each batch row, key head and block of positions, on {@link GemmWorkers}. */
     private void eachBlock(BlockGemm gemm) {
         eachBlock(dims, keyEnds, gemm);
     }
 
+    // one task per batch row and key head (its blocks run in order, so that dK and dV accumulate in one thread)
     private static void eachBlock(Dims d, int[] keyEnds, BlockGemm gemm) {
-        for (int b = 0; b < d.batch; b++) {
-            for (int kvh = 0; kvh < d.kvHeads; kvh++) {
-                for (int block = 0; block < d.blocks(); block++) {
-                    int t0 = block * BLOCK;
-                    int rows = (Math.min(d.queries, t0 + BLOCK) - t0) * d.group();
-                    gemm.run(b, kvh, t0, rows, keyEnds[b * d.blocks() + block]);
-                }
+        GemmWorkers.forEach(d.batch * d.kvHeads, unit -> {
+            int b = unit / d.kvHeads;
+            int kvh = unit % d.kvHeads;
+            for (int block = 0; block < d.blocks(); block++) {
+                int t0 = block * BLOCK;
+                int rows = (Math.min(d.queries, t0 + BLOCK) - t0) * d.group();
+                gemm.run(b, kvh, t0, rows, keyEnds[b * d.blocks() + block]);
             }
-        }
+        });
     }
 
     /** One GEMM of a block: {@code rows} grouped query rows from position {@code t0}, the first {@code keys} keys. */
@@ -237,40 +238,45 @@ final class TapedAttention implements BlasTape.Step {
         NDArray dk = manager.zeros(k.getShape(), DataType.FLOAT32);
         NDArray dv = manager.zeros(v.getShape(), DataType.FLOAT32);
         try (NoGradient off = NoGradient.scope();
-                NDArray dGrouped = manager.create(d.grouped(d.headDim), DataType.FLOAT32)) {
+                NDArray dGrouped = manager.create(d.grouped(d.headDim), DataType.FLOAT32);
+                NDArray product = dOut.mul(out.stopGradient());
+                // rowsum(P ∘ dP) = rowsum(dO ∘ O): a sum over D instead of S, per grouped row [B,KVH,T,G]
+                NDArray rowsums = product.reshape(d.batch, d.queries, d.kvHeads, d.group(), d.headDim)
+                        .sum(new int[] {4}).transpose(0, 2, 1, 3)) {
             // dO as [B,T,KVH,G,D] -> [B,KVH,T,G,D]
             FloatBuffer dos = floats(dOut.reshape(d.batch, d.queries, d.kvHeads, d.group(), d.headDim)
                     .transpose(0, 2, 1, 3, 4));
+            FloatBuffer deltas = floats(rowsums);
             FloatBuffer ps = floats(probs);
-            NDArray dp = tape.workspace(probs.getShape());
-            FloatBuffer dps = floats(dp);
+            FloatBuffer dps = floats(tape.workspace(probs.getShape()));
             FloatBuffer dvs = floats(dv);
-            eachBlock((b, kvh, t0, rows, keys) -> {
-                // dV += P^T dO
-                OpenBlas.gemm(true, false, keys, d.headDim, rows, 1f, from(ps, d.score(b, kvh, t0)), d.keys,
-                        from(dos, d.query(b, kvh, t0)), d.headDim, 1f, from(dvs, d.key(b, kvh)), d.headDim);
-                // dP = dO V^T
-                OpenBlas.gemm(false, true, rows, keys, d.headDim, 1f, from(dos, d.query(b, kvh, t0)), d.headDim,
-                        from(vs, d.key(b, kvh)), d.headDim, 0f, from(dps, d.score(b, kvh, t0)), d.keys);
-            });
-            // dS = P ∘ (dP - rowsum(dO ∘ O)), in P's memory (P is read no more); rowsum(P ∘ dP) = rowsum(dO ∘ O),
-            // a sum over D instead of S. Keys a block skips hold stale values in dP and are never read.
-            try (NDArray product = dOut.mul(out.stopGradient());
-                    NDArray rowsum = product.reshape(d.batch, d.queries, d.kvHeads, d.group(), d.headDim)
-                            .sum(new int[] {4}, true).transpose(0, 2, 1, 3, 4)) {
-                dp.subi(rowsum);
-                probs.muli(dp);
-            }
-            FloatBuffer dss = ps;
             FloatBuffer dqs = floats(dGrouped);
             FloatBuffer dks = floats(dk);
+            // all of a block's backward while its rows are in cache
             eachBlock((b, kvh, t0, rows, keys) -> {
+                int scores = d.score(b, kvh, t0);
+                int queries = d.query(b, kvh, t0);
+                // dV += P^T dO
+                OpenBlas.gemm(true, false, keys, d.headDim, rows, 1f, from(ps, scores), d.keys,
+                        from(dos, queries), d.headDim, 1f, from(dvs, d.key(b, kvh)), d.headDim);
+                // dP = dO V^T
+                OpenBlas.gemm(false, true, rows, keys, d.headDim, 1f, from(dos, queries), d.headDim,
+                        from(vs, d.key(b, kvh)), d.headDim, 0f, from(dps, scores), d.keys);
+                // dS = P ∘ (dP - rowsum), into P's memory (P is read no more)
+                int firstRow = scores / d.keys;
+                for (int r = 0; r < rows; r++) {
+                    float delta = deltas.get(firstRow + r);
+                    int at = scores + r * d.keys;
+                    for (int j = at; j < at + keys; j++) {
+                        ps.put(j, ps.get(j) * (dps.get(j) - delta));
+                    }
+                }
                 // dQ = scale dS K
-                OpenBlas.gemm(false, false, rows, d.headDim, keys, d.scale, from(dss, d.score(b, kvh, t0)), d.keys,
-                        from(ks, d.key(b, kvh)), d.headDim, 0f, from(dqs, d.query(b, kvh, t0)), d.headDim);
+                OpenBlas.gemm(false, false, rows, d.headDim, keys, d.scale, from(ps, scores), d.keys,
+                        from(ks, d.key(b, kvh)), d.headDim, 0f, from(dqs, queries), d.headDim);
                 // dK += scale dS^T Q
-                OpenBlas.gemm(true, false, keys, d.headDim, rows, d.scale, from(dss, d.score(b, kvh, t0)), d.keys,
-                        from(qs, d.query(b, kvh, t0)), d.headDim, 1f, from(dks, d.key(b, kvh)), d.headDim);
+                OpenBlas.gemm(true, false, keys, d.headDim, rows, d.scale, from(ps, scores), d.keys,
+                        from(qs, queries), d.headDim, 1f, from(dks, d.key(b, kvh)), d.headDim);
             });
             // [B,KVH,T,G,D] -> [B,KVH,G,T,D] = [B,H,T,D]
             dq = dGrouped.transpose(0, 1, 3, 2, 4).reshape(q.getShape());
