@@ -10,7 +10,9 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A training forward whose linear layers run as OpenBLAS GEMMs outside libtorch's autograd, with their backward
@@ -47,7 +49,7 @@ final class BlasTape {
 
     private final NDManager manager;
     private final List<Step> entries = new ArrayList<>();
-    private NDArray workspace;
+    private final Map<Integer, NDArray> workspaces = new HashMap<>();
 
     /**
      * A LoRA adapter on one weight of a taped linear layer: that weight's output gains
@@ -291,21 +293,24 @@ final class BlasTape {
 
     /**
      * A float32 array that steps may overwrite at will during their forward or their backward (never across a
-     * call), shared by all of them: one allocation per tape instead of one per layer and pass. Fresh memory costs a
-     * page fault per 4 KiB page on first touch, which made a new 12.6 MB attention buffer per layer's backward cost
-     * ~35 ms here; reused, it costs nothing.
+     * call), shared by all of them: one allocation per tape and slot instead of one per layer and pass. Fresh
+     * memory costs a page fault per 4 KiB page on first touch, which made a new 12.6 MB attention buffer per
+     * layer's backward cost ~35 ms here; reused, it costs nothing.
      *
+     * @param slot which of the tape's workspaces (a step that needs two at once takes slots 0 and 1)
      * @param shape the shape wanted
      * @return the array, of that shape, with unspecified values
      */
-    NDArray workspace(Shape shape) {
-        if (workspace == null || !workspace.getShape().equals(shape)) {
-            if (workspace != null) {
-                workspace.close();
+    NDArray workspace(int slot, Shape shape) {
+        NDArray w = workspaces.get(slot);
+        if (w == null || !w.getShape().equals(shape)) {
+            if (w != null) {
+                w.close();
             }
-            workspace = manager.create(shape, DataType.FLOAT32);
+            w = manager.create(shape, DataType.FLOAT32);
+            workspaces.put(slot, w);
         }
-        return workspace;
+        return w;
     }
 
     /**

@@ -38,6 +38,10 @@ import java.util.Arrays;
 final class TapedAttention implements BlasTape.Step {
     /** Positions per block: each block's GEMMs stop at the last key one of its queries sees. */
     static final int BLOCK = 64;
+    /** The tape's workspace of scores and dP ({@code [B,KVH,T,G,S]}). */
+    private static final int SCORES = 0;
+    /** The tape's workspace of grouped rows ({@code [B,KVH,T,G,D]}): O in the forward, dO then dQ in the backward. */
+    private static final int ROWS = 1;
     private final BlasTape tape;
     private final NDArray q;
     private final NDArray k;
@@ -73,6 +77,11 @@ final class TapedAttention implements BlasTape.Step {
         // position t's G score rows of key head kvh in [B,KVH,T,G,S]
         int score(int b, int kvh, int t) {
             return ((b * kvHeads + kvh) * queries + t) * group() * keys;
+        }
+
+        // grouped row r from position t0 of key head kvh, in [B,T,H*D]
+        int output(int b, int kvh, int t0, int r) {
+            return ((b * queries + t0 + r / group()) * heads + kvh * group() + r % group()) * headDim;
         }
 
         Shape grouped(int last) {
@@ -122,17 +131,14 @@ final class TapedAttention implements BlasTape.Step {
                     .transpose(0, 1, 3, 2, 4));
             FloatBuffer ks = floats(k);
             FloatBuffer vs = floats(v);
-            NDArray scores = tape.workspace(d.grouped(d.keys));
+            NDArray scores = tape.workspace(SCORES, d.grouped(d.keys));
             scores(d, keyEnds, qs, ks, floats(scores));
             if (mask != null) {
                 scores.addi(mask.reshape(mask.getShape().get(0), 1, d.queries, 1, d.keys));
             }
             probs = scores.softmax(-1);
-            try (NDArray grouped = manager.create(d.grouped(d.headDim), DataType.FLOAT32)) {
-                values(d, keyEnds, floats(probs), vs, floats(grouped));
-                // [B,KVH,T,G,D] -> [B,T,KVH,G,D] = [B,T,H*D]: a copy (a view only where the order is unchanged)
-                out = grouped.transpose(0, 2, 1, 3, 4).reshape(d.batch, d.queries, (long) d.heads * d.headDim);
-            }
+            out = manager.create(new Shape(d.batch, d.queries, (long) d.heads * d.headDim), DataType.FLOAT32);
+            values(d, keyEnds, floats(probs), vs, floats(tape.workspace(ROWS, d.grouped(d.headDim))), floats(out));
             out.setRequiresGradient(true);
             return new TapedAttention(tape, q, k, v, qs, ks, vs, probs, out, d, keyEnds);
         }
@@ -220,11 +226,18 @@ final class TapedAttention implements BlasTape.Step {
         });
     }
 
-    // O = P V, grouped [B,KVH,T,G,D]
-    private static void values(Dims d, int[] keyEnds, FloatBuffer ps, FloatBuffer vs, FloatBuffer os) {
-        eachBlock(d, keyEnds, (b, kvh, t0, rows, keys) -> OpenBlas.gemm(false, false, rows, d.headDim, keys, 1f,
-                from(ps, d.score(b, kvh, t0)), d.keys, from(vs, d.key(b, kvh)), d.headDim, 0f,
-                from(os, d.query(b, kvh, t0)), d.headDim));
+    // O = P V, grouped rows, then to [B,T,H*D]
+    private static void values(Dims d, int[] keyEnds, FloatBuffer ps, FloatBuffer vs, FloatBuffer rows,
+            FloatBuffer outs) {
+        eachBlock(d, keyEnds, (b, kvh, t0, count, keys) -> {
+            OpenBlas.gemm(false, false, count, d.headDim, keys, 1f, from(ps, d.score(b, kvh, t0)), d.keys,
+                    from(vs, d.key(b, kvh)), d.headDim, 0f, from(rows, d.query(b, kvh, t0)), d.headDim);
+            float[] row = new float[d.headDim];
+            for (int r = 0; r < count; r++) {
+                rows.get(d.query(b, kvh, t0) + r * d.headDim, row);
+                outs.put(d.output(b, kvh, t0, r), row);
+            }
+        });
     }
 
     @Override
@@ -234,53 +247,44 @@ final class TapedAttention implements BlasTape.Step {
             return;
         }
         Dims d = dims;
-        NDArray dq;
+        NDArray dq = manager.create(q.getShape(), DataType.FLOAT32);
         NDArray dk = manager.zeros(k.getShape(), DataType.FLOAT32);
         NDArray dv = manager.zeros(v.getShape(), DataType.FLOAT32);
-        try (NoGradient off = NoGradient.scope();
-                NDArray dGrouped = manager.create(d.grouped(d.headDim), DataType.FLOAT32);
-                NDArray product = dOut.mul(out.stopGradient());
-                // rowsum(P ∘ dP) = rowsum(dO ∘ O): a sum over D instead of S, per grouped row [B,KVH,T,G]
-                NDArray rowsums = product.reshape(d.batch, d.queries, d.kvHeads, d.group(), d.headDim)
-                        .sum(new int[] {4}).transpose(0, 2, 1, 3)) {
-            // dO as [B,T,KVH,G,D] -> [B,KVH,T,G,D]
-            FloatBuffer dos = floats(dOut.reshape(d.batch, d.queries, d.kvHeads, d.group(), d.headDim)
-                    .transpose(0, 2, 1, 3, 4));
-            FloatBuffer deltas = floats(rowsums);
-            FloatBuffer ps = floats(probs);
-            FloatBuffer dps = floats(tape.workspace(probs.getShape()));
-            FloatBuffer dvs = floats(dv);
-            FloatBuffer dqs = floats(dGrouped);
-            FloatBuffer dks = floats(dk);
-            // all of a block's backward while its rows are in cache
-            eachBlock((b, kvh, t0, rows, keys) -> {
-                int scores = d.score(b, kvh, t0);
-                int queries = d.query(b, kvh, t0);
-                // dV += P^T dO
-                OpenBlas.gemm(true, false, keys, d.headDim, rows, 1f, from(ps, scores), d.keys,
-                        from(dos, queries), d.headDim, 1f, from(dvs, d.key(b, kvh)), d.headDim);
-                // dP = dO V^T
-                OpenBlas.gemm(false, true, rows, keys, d.headDim, 1f, from(dos, queries), d.headDim,
-                        from(vs, d.key(b, kvh)), d.headDim, 0f, from(dps, scores), d.keys);
-                // dS = P ∘ (dP - rowsum), into P's memory (P is read no more)
-                int firstRow = scores / d.keys;
-                for (int r = 0; r < rows; r++) {
-                    float delta = deltas.get(firstRow + r);
-                    int at = scores + r * d.keys;
-                    for (int j = at; j < at + keys; j++) {
-                        ps.put(j, ps.get(j) * (dps.get(j) - delta));
-                    }
+        FloatBuffer douts = floats(dOut);
+        FloatBuffer outs = floats(out);
+        FloatBuffer ps = floats(probs);
+        FloatBuffer dps = floats(tape.workspace(SCORES, probs.getShape()));
+        FloatBuffer rows = floats(tape.workspace(ROWS, d.grouped(d.headDim)));
+        FloatBuffer dqs = floats(dq);
+        FloatBuffer dks = floats(dk);
+        FloatBuffer dvs = floats(dv);
+        // all of a block's backward while its rows are in cache
+        eachBlock((b, kvh, t0, count, keys) -> {
+            int scores = d.score(b, kvh, t0);
+            int grouped = d.query(b, kvh, t0);
+            float[] deltas = gatherOutputGradient(d, b, kvh, t0, count, douts, outs, rows);
+            // dV += P^T dO
+            OpenBlas.gemm(true, false, keys, d.headDim, count, 1f, from(ps, scores), d.keys, from(rows, grouped),
+                    d.headDim, 1f, from(dvs, d.key(b, kvh)), d.headDim);
+            // dP = dO V^T
+            OpenBlas.gemm(false, true, count, keys, d.headDim, 1f, from(rows, grouped), d.headDim,
+                    from(vs, d.key(b, kvh)), d.headDim, 0f, from(dps, scores), d.keys);
+            // dS = P ∘ (dP - rowsum(dO ∘ O)), into P's memory (P is read no more)
+            for (int r = 0; r < count; r++) {
+                float delta = deltas[r];
+                int at = scores + r * d.keys;
+                for (int j = at; j < at + keys; j++) {
+                    ps.put(j, ps.get(j) * (dps.get(j) - delta));
                 }
-                // dQ = scale dS K
-                OpenBlas.gemm(false, false, rows, d.headDim, keys, d.scale, from(ps, scores), d.keys,
-                        from(ks, d.key(b, kvh)), d.headDim, 0f, from(dqs, queries), d.headDim);
-                // dK += scale dS^T Q
-                OpenBlas.gemm(true, false, keys, d.headDim, rows, d.scale, from(ps, scores), d.keys,
-                        from(qs, queries), d.headDim, 1f, from(dks, d.key(b, kvh)), d.headDim);
-            });
-            // [B,KVH,T,G,D] -> [B,KVH,G,T,D] = [B,H,T,D]
-            dq = dGrouped.transpose(0, 1, 3, 2, 4).reshape(q.getShape());
-        }
+            }
+            // dQ = scale dS K, over dO's rows, then to [B,H,T,D]
+            OpenBlas.gemm(false, false, count, d.headDim, keys, d.scale, from(ps, scores), d.keys,
+                    from(ks, d.key(b, kvh)), d.headDim, 0f, from(rows, grouped), d.headDim);
+            scatterQueryGradient(d, b, kvh, t0, count, rows, dqs);
+            // dK += scale dS^T Q
+            OpenBlas.gemm(true, false, keys, d.headDim, count, d.scale, from(ps, scores), d.keys,
+                    from(qs, grouped), d.headDim, 1f, from(dks, d.key(b, kvh)), d.headDim);
+        });
         dOut.close();
         probs.close();
         JniUtils.backward(pt(q), pt(dq), true, false);
@@ -289,5 +293,39 @@ final class TapedAttention implements BlasTape.Step {
         dq.close();
         dk.close();
         dv.close();
+    }
+
+    /**
+     * Copies a block's rows of {@code dO} from {@code [B,T,H*D]} to the grouped layout, and returns each row's
+     * {@code rowsum(P ∘ dP) = rowsum(dO ∘ O)} (a sum over D instead of S).
+     */
+    private static float[] gatherOutputGradient(Dims d, int b, int kvh, int t0, int count, FloatBuffer douts,
+            FloatBuffer outs, FloatBuffer rows) {
+        float[] deltas = new float[count];
+        float[] dRow = new float[d.headDim];
+        float[] oRow = new float[d.headDim];
+        for (int r = 0; r < count; r++) {
+            int from = d.output(b, kvh, t0, r);
+            douts.get(from, dRow);
+            outs.get(from, oRow);
+            float sum = 0f;
+            for (int i = 0; i < d.headDim; i++) {
+                sum += dRow[i] * oRow[i];
+            }
+            deltas[r] = sum;
+            rows.put(d.query(b, kvh, t0) + r * d.headDim, dRow);
+        }
+        return deltas;
+    }
+
+    /** Copies a block's rows of {@code dQ} from the grouped layout to {@code [B,H,T,D]}. */
+    private static void scatterQueryGradient(Dims d, int b, int kvh, int t0, int count, FloatBuffer rows,
+            FloatBuffer dqs) {
+        float[] row = new float[d.headDim];
+        int g = d.group();
+        for (int r = 0; r < count; r++) {
+            rows.get(d.query(b, kvh, t0) + r * d.headDim, row);
+            dqs.put(((b * d.heads + kvh * g + r % g) * d.queries + t0 + r / g) * d.headDim, row);
+        }
     }
 }
