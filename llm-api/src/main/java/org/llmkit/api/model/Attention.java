@@ -14,6 +14,10 @@ import org.llmkit.api.ModelConfig;
  * G = H / KVH queries per key head, D head dim. Query head {@code h} reads key head {@code h / G}
  * (transformers' {@code repeat_kv}); instead of repeating K/V, queries are grouped
  * {@code [B,KVH,G*T,D]} so one batched matmul serves a whole group.
+ *
+ * <p>A training forward on a {@link BlasTape} (float32 on the CPU, no KV cache) attends on OpenBLAS with a
+ * hand-written backward ({@link TapedAttention}); every other forward uses libtorch's fused SDPA or the composed
+ * matmuls below.
  */
 final class Attention extends SkeletonBlock {
     private final Projection q;

@@ -22,14 +22,16 @@ import java.util.Map;
  *
  * <p>How the graph is cut: a linear layer's output is a new autograd leaf {@code y} computed by OpenBLAS from its
  * input {@code x}, LoRA branches included ({@code y_i += scale · dropout(x) A_i^T B_i^T}, rank-r GEMMs whose
- * backward is done by hand too); everything else (norms, attention, activations, biases, the loss) stays in
- * autograd. Each layer's input is also made a leaf ({@link #cut}), so that every backward call below stays inside
- * one layer. {@link #backward} runs the loss's backward, then walks the recorded steps in reverse: for a linear
- * layer, {@code dX = dY W} (plus the branches' share) goes into autograd with {@code x.backward(dX)}, and
- * {@code dW = dY^T X} and the adapters' gradients are accumulated into each trainable parameter's {@code .grad} (a
- * leaf's backward); for a cut, the leaf's gradient continues into the previous layer. Reverse recording order is a
- * topological order, so a leaf's gradient is complete when its step is reached. Graph segments may be traversed by
- * two of these calls (the residual add under a norm), so the graph is kept until the forward's arrays are closed.
+ * backward is done by hand too); causal self-attention's output is such a leaf too ({@link TapedAttention});
+ * everything else (norms, rotary embeddings, activations, biases, the loss) stays in autograd. Each layer's input is
+ * also made a leaf ({@link #cut}), so that every backward call below stays inside one layer. {@link #backward} runs
+ * the loss's backward, then walks the recorded steps in reverse: for a linear layer, {@code dX = dY W} (plus the
+ * branches' share) goes into autograd with {@code x.backward(dX)}, and {@code dW = dY^T X} and the adapters'
+ * gradients are accumulated into each trainable parameter's {@code .grad} (a leaf's backward); for attention,
+ * {@code dQ, dK, dV} go into autograd through q, k and v; for a cut, the leaf's gradient continues into the previous
+ * layer. Reverse recording order is a topological order, so a leaf's gradient is complete when its step is reached.
+ * Graph segments may be traversed by two of these calls (the residual add under a norm), so the graph is kept until
+ * the forward's arrays are closed.
  *
  * <p>Gradients equal autograd's up to float32 summation order. Not thread-safe: one forward and its backward.
  */
@@ -359,6 +361,8 @@ final class BlasTape {
         for (int i = entries.size() - 1; i >= 0; i--) {
             entries.get(i).backward(manager);
         }
+        workspaces.values().forEach(NDArray::close);
+        workspaces.clear();
     }
 
     /**

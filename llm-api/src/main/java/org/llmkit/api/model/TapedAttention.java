@@ -15,25 +15,28 @@ import java.util.Arrays;
 /**
  * Scaled dot-product attention of a training forward ({@link BlasTape}) as OpenBLAS GEMMs outside autograd, with
  * its backward by hand. libtorch's fused CPU kernel (flash attention over MKL) ran 12 layers of B=4, H=12, KVH=4,
- * T=S=256, D=64 in ~400 ms forward + backward (~70 GFLOP/s) on a 2-core AMD EPYC, where OpenBLAS's GEMMs reach
- * 250-320 GFLOP/s.
+ * T=S=256, D=64 in 365-475 ms forward + backward on a 2-core AMD EPYC (~70 GFLOP/s); this ran them in 165-200 ms.
  *
  * <p>Legend as in {@link Attention}; G = H / KVH. The queries are regrouped as {@code [B,KVH,T,G,D]}: for a key
  * head, the G query heads of a position are consecutive rows, so that any range of positions is one matrix of
- * {@code G * rows} rows. Per batch row, key head and block of {@link #BLOCK} positions, the GEMMs take only the keys
- * up to the last one the block's queries see ({@link #keyEnds}: a causal mask skips about 3/8 of the work at
- * T = 4 blocks). Forward: scores {@code S = scale Q K^T} into the tape's shared workspace ({@code [B,KVH,T,G,S]}),
- * plus the mask, soft-maxed by libtorch (one vectorized call over all heads; Java's {@code Math.exp} would be far
- * slower), {@code O = P V}, permuted into the {@code [B,T,H*D]} layout that o_proj reads: an autograd leaf.
- * Backward, with {@code dO} the leaf's gradient: {@code dV = P^T dO}, {@code dP = dO V^T} (into the workspace),
- * {@code dS = P ∘ (dP - rowsum(dO ∘ O))} (in P's memory), {@code dQ = scale dS K}, {@code dK = scale dS^T Q}; the
- * grouped GEMMs sum {@code dK, dV} over the G query heads of a key head. {@code dQ, dK, dV} go into autograd through
- * q, k and v (after rotary embeddings).
+ * {@code G * positions} rows. The work is split into one task per batch row and key head, each running its blocks of
+ * {@link #BLOCK} positions in order, spread over the cores by {@link GemmWorkers} (single-threaded GEMMs side by
+ * side: small GEMMs split over OpenBLAS's own threads ran 2x slower). A block's GEMMs take only the keys up to the
+ * last one its queries see ({@link #keyEnds}: under a causal mask at T = 4 blocks, 3/8 less work).
+ *
+ * <p>Forward: scores {@code S = scale Q K^T} into the tape's shared workspace {@code [B,KVH,T,G,S]}; the mask is
+ * added and the rows soft-maxed by libtorch (one vectorized call over all heads; Java's {@code Math.exp} would be far
+ * slower); {@code O = P V}, scattered into the {@code [B,T,H*D]} layout that o_proj reads: an autograd leaf.
+ * Backward, per block while its rows are in cache, with {@code dO} the leaf's gradient gathered to grouped rows:
+ * {@code dV += P^T dO}, {@code dP = dO V^T}, {@code dS = P ∘ (dP - rowsum(dO ∘ O))} (in P's memory),
+ * {@code dQ = scale dS K}, {@code dK += scale dS^T Q}; the grouped rows sum {@code dK, dV} over the G query heads of
+ * a key head. {@code dQ, dK, dV} go into autograd through q, k and v (after rotary embeddings).
  *
  * <p>Memory: the probabilities {@code P [B,H,T,S]} float32 are kept for the backward (12.6 MB a layer at the sizes
- * above, what libtorch's composed attention keeps too), plus a regrouped copy of Q and contiguous copies of K and V
- * where they are views. A query that sees no key (masked with the lowest finite float, not -inf) gets the uniform
- * distribution over all keys that autograd's softmax gives it, and its gradient.
+ * above, what libtorch's composed attention keeps too), with a regrouped copy of Q and contiguous copies of K and V
+ * where they are views; two workspaces per tape ({@link BlasTape#workspace}) hold scores or {@code dP}, and grouped
+ * rows. A query that sees no key (masked with the lowest finite float, not -inf) gets the uniform distribution over
+ * all keys that autograd's softmax gives it, and its gradient.
  */
 final class TapedAttention implements BlasTape.Step {
     /** Positions per block: each block's GEMMs stop at the last key one of its queries sees. */
