@@ -53,6 +53,7 @@ final class BlasTape {
     private final NDManager manager;
     private final List<Step> entries = new ArrayList<>();
     private final Map<Integer, NDArray> workspaces = new HashMap<>();
+    private RotaryRows rotary;
 
     /**
      * A LoRA adapter on one weight of a taped linear layer: that weight's output gains
@@ -293,6 +294,21 @@ final class BlasTape {
         TapedAttention step = TapedAttention.forward(this, manager, qkv, cos, sin, mask, scale);
         entries.add(step);
         return step.output();
+    }
+
+    /**
+     * The rotary tables of this forward as Java arrays, copied once for all layers (every layer of a forward rotates
+     * with the same {@code cos}/{@code sin} arrays).
+     *
+     * @param cos {@code [B,1,T,D]} float32
+     * @param sin {@code [B,1,T,D]} float32
+     * @return the tables' rows
+     */
+    RotaryRows rotaryRows(NDArray cos, NDArray sin) {
+        if (rotary == null || !rotary.isOf(cos, sin)) {
+            rotary = new RotaryRows(cos, sin);
+        }
+        return rotary;
     }
 
     /**

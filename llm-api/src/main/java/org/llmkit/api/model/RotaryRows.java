@@ -1,9 +1,6 @@
 package org.llmkit.api.model;
 
-import static org.llmkit.api.model.BlasTape.floats;
-
 import ai.djl.ndarray.NDArray;
-import java.nio.FloatBuffer;
 
 /**
  * Rotary embeddings applied in Java to one head's row of {@code D} values at a time, with the {@code cos}/{@code sin}
@@ -16,58 +13,76 @@ import java.nio.FloatBuffer;
  * send their gradients back through the rotation, without autograd.
  */
 final class RotaryRows {
-    private final FloatBuffer cos;
-    private final FloatBuffer sin;
+    private final NDArray cosArray;
+    private final NDArray sinArray;
+    private final float[] cos;
+    private final float[] sin;
     private final int positions;
     private final int headDim;
 
     /**
-     * @param cos {@code [B,1,T,D]} float32, contiguous
-     * @param sin {@code [B,1,T,D]} float32, contiguous
+     * Copies the tables (one copy serves all layers of a forward: {@link BlasTape#rotaryRows}).
+     *
+     * @param cos {@code [B,1,T,D]} float32
+     * @param sin {@code [B,1,T,D]} float32
      */
     RotaryRows(NDArray cos, NDArray sin) {
-        this.cos = floats(cos);
-        this.sin = floats(sin);
+        this.cosArray = cos;
+        this.sinArray = sin;
+        this.cos = cos.toFloatArray();
+        this.sin = sin.toFloatArray();
         this.positions = (int) cos.getShape().get(2);
         this.headDim = (int) cos.getShape().get(3);
     }
 
     /**
-     * Rotates one head's values in place: for {@code i < D/2},
-     * {@code x_i ← x_i cos_i - x_{i+D/2} sin_i} and {@code x_{i+D/2} ← x_{i+D/2} cos_{i+D/2} + x_i sin_{i+D/2}}.
+     * @param cos a {@code cos} table
+     * @param sin a {@code sin} table
+     * @return whether these rows were copied from exactly these arrays
+     */
+    boolean isOf(NDArray cos, NDArray sin) {
+        return cosArray == cos && sinArray == sin;
+    }
+
+    /**
+     * Rotates one head's values: for {@code i < D/2},
+     * {@code out_i = x_i cos_i - x_{i+D/2} sin_i} and {@code out_{i+D/2} = x_{i+D/2} cos_{i+D/2} + x_i sin_{i+D/2}}.
+     * (Out of place, one loop per half: loops the JIT can vectorize.)
      *
      * @param x {@code [D]} a query's or key's values at one position
+     * @param out {@code [D]} receives the rotated values (not {@code x})
      * @param b the batch row
      * @param t the position's index in the row
      */
-    void rotate(float[] x, int b, int t) {
+    void rotate(float[] x, float[] out, int b, int t) {
         int at = (b * positions + t) * headDim;
         int half = headDim / 2;
         for (int i = 0; i < half; i++) {
-            float lo = x[i];
-            float hi = x[i + half];
-            x[i] = lo * cos.get(at + i) - hi * sin.get(at + i);
-            x[i + half] = hi * cos.get(at + i + half) + lo * sin.get(at + i + half);
+            out[i] = x[i] * cos[at + i] - x[i + half] * sin[at + i];
+        }
+        for (int i = half; i < headDim; i++) {
+            out[i] = x[i] * cos[at + i] + x[i - half] * sin[at + i];
         }
     }
 
     /**
-     * Turns the gradient of rotated values into the gradient of the values before rotation, in place (the rotation's
-     * transpose): {@code d_i ← d_i cos_i + d_{i+D/2} sin_{i+D/2}} and
-     * {@code d_{i+D/2} ← d_{i+D/2} cos_{i+D/2} - d_i sin_i}.
+     * Turns the gradient of rotated values into the gradient of the values before rotation (the rotation's
+     * transpose): {@code out_i = d_i cos_i + d_{i+D/2} sin_{i+D/2}} and
+     * {@code out_{i+D/2} = d_{i+D/2} cos_{i+D/2} - d_i sin_i}.
      *
      * @param d {@code [D]} the gradient of one head's rotated values at one position
+     * @param out {@code [D]} receives the gradient of the values before rotation (not {@code d})
      * @param b the batch row
      * @param t the position's index in the row
      */
-    void rotateBack(float[] d, int b, int t) {
+    void rotateBack(float[] d, float[] out, int b, int t) {
         int at = (b * positions + t) * headDim;
         int half = headDim / 2;
         for (int i = 0; i < half; i++) {
-            float lo = d[i];
-            float hi = d[i + half];
-            d[i] = lo * cos.get(at + i) + hi * sin.get(at + i + half);
-            d[i + half] = hi * cos.get(at + i + half) - lo * sin.get(at + i);
+            out[i] = d[i] * cos[at + i] + d[i + half] * sin[at + i + half];
+        }
+        for (int i = half; i < headDim; i++) {
+            out[i] = d[i] * cos[at + i] - d[i - half] * sin[at + i - half];
         }
     }
 }

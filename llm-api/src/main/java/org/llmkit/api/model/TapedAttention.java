@@ -190,7 +190,7 @@ final class TapedAttention implements BlasTape.Step {
                 throw new IllegalArgumentException("rotary tables " + cos.getShape() + ", " + sin.getShape()
                         + " are not " + expected);
             }
-            rotary = new RotaryRows(cos, sin);
+            rotary = tape.rotaryRows(cos, sin);
         }
         int[] keyEnds = keyEnds(d, mask);
         try (NoGradient off = NoGradient.scope()) {
@@ -243,6 +243,7 @@ final class TapedAttention implements BlasTape.Step {
             FloatBuffer ks, FloatBuffer vs) {
         void run(int b, int kvh) {
             float[] row = new float[d.headDim];
+            float[] rotated = rotary == null ? row : new float[d.headDim];
             int g = d.group();
             for (int t = 0; t < d.queries; t++) {
                 int fused = d.fused(b, t);
@@ -250,15 +251,15 @@ final class TapedAttention implements BlasTape.Step {
                     int h = kvh * g + j;
                     head(fused + d.queryColumn(h), 0, h, row);
                     if (rotary != null) {
-                        rotary.rotate(row, b, t);
+                        rotary.rotate(row, rotated, b, t);
                     }
-                    qs.put(d.query(b, kvh, t) + j * d.headDim, row);
+                    qs.put(d.query(b, kvh, t) + j * d.headDim, rotated);
                 }
                 head(fused + d.keyColumn(kvh), 1, kvh, row);
                 if (rotary != null) {
-                    rotary.rotate(row, b, t);
+                    rotary.rotate(row, rotated, b, t);
                 }
-                ks.put(d.key(b, kvh) + t * d.headDim, row);
+                ks.put(d.key(b, kvh) + t * d.headDim, rotated);
                 head(fused + d.valueColumn(kvh), 2, kvh, row);
                 vs.put(d.key(b, kvh) + t * d.headDim, row);
             }
@@ -437,11 +438,12 @@ final class TapedAttention implements BlasTape.Step {
     /** Turns one batch row and key head's complete key gradient in {@code dY} into that of the unrotated keys. */
     private static void rotateKeyGradientBack(Dims d, RotaryRows rotary, int b, int kvh, FloatBuffer dys) {
         float[] row = new float[d.headDim];
+        float[] back = new float[d.headDim];
         for (int t = 0; t < d.keys; t++) {
             int at = d.fused(b, t) + d.keyColumn(kvh);
             dys.get(at, row);
-            rotary.rotateBack(row, b, t);
-            dys.put(at, row);
+            rotary.rotateBack(row, back, b, t);
+            dys.put(at, back);
         }
     }
 
@@ -510,14 +512,15 @@ final class TapedAttention implements BlasTape.Step {
     private static void scatterQueryGradient(Dims d, RotaryRows rotary, int b, int kvh, int t0, int count,
             FloatBuffer rows, FloatBuffer dys) {
         float[] row = new float[d.headDim];
+        float[] back = rotary == null ? row : new float[d.headDim];
         int g = d.group();
         for (int r = 0; r < count; r++) {
             int t = t0 + r / g;
             rows.get(d.query(b, kvh, t0) + r * d.headDim, row);
             if (rotary != null) {
-                rotary.rotateBack(row, b, t);
+                rotary.rotateBack(row, back, b, t);
             }
-            dys.put(d.fused(b, t) + d.queryColumn(kvh * g + r % g), row);
+            dys.put(d.fused(b, t) + d.queryColumn(kvh * g + r % g), back);
         }
     }
 }
