@@ -62,13 +62,13 @@ final class Attention extends SkeletonBlock {
      * @return {@code [B,T,C]}
      */
     NDArray apply(NDArray x, ForwardContext ctx) {
+        if (ctx.tape != null && ctx.cache == null && ctx.rowPositions == null) {
+            return o.apply(onTape(x, ctx), ctx);
+        }
         Shape s = x.getShape();
         long b = s.get(0);
         long t = s.get(1);
         int g = heads / kvHeads;
-        if (ctx.tape != null && ctx.cache == null && ctx.rowPositions == null) {
-            return o.apply(onTape(x, ctx), ctx);
-        }
         NDArray[] qkv = Projection.applyAll(x, ctx, q, k, v);
         NDArray qs = qkv[0].reshape(b, t, heads, headDim).transpose(0, 2, 1, 3);   // [B,H,T,D]
         NDArray ks = qkv[1].reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3); // [B,KVH,T,D]

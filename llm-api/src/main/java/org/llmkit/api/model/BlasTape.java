@@ -53,6 +53,7 @@ final class BlasTape {
     private final NDManager manager;
     private final List<Step> entries = new ArrayList<>();
     private final Map<Integer, NDArray> workspaces = new HashMap<>();
+    /** The rotary tables of this forward as Java arrays, made by the first layer that asks. */
     private RotaryRows rotary;
 
     /**
