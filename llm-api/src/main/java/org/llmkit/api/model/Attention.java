@@ -15,9 +15,9 @@ import org.llmkit.api.ModelConfig;
  * (transformers' {@code repeat_kv}); instead of repeating K/V, queries are grouped
  * {@code [B,KVH,G*T,D]} so one batched matmul serves a whole group.
  *
- * <p>A training forward on a {@link BlasTape} (float32 on the CPU, no KV cache) attends on OpenBLAS with a
- * hand-written backward ({@link TapedAttention}); every other forward uses libtorch's fused SDPA or the composed
- * matmuls below.
+ * <p>A training forward on a {@link BlasTape} (float32 on the CPU, no KV cache) runs from the q/k/v projections'
+ * fused output to the attention's result (biases, rotary embeddings, attention) on OpenBLAS with a hand-written
+ * backward ({@link TapedAttention}); every other forward uses libtorch's fused SDPA or the composed matmuls below.
  */
 final class Attention extends SkeletonBlock {
     private final Projection q;
@@ -62,6 +62,9 @@ final class Attention extends SkeletonBlock {
      * @return {@code [B,T,C]}
      */
     NDArray apply(NDArray x, ForwardContext ctx) {
+        if (ctx.tape != null && ctx.cache == null && ctx.rowPositions == null) {
+            return o.apply(onTape(x, ctx), ctx);
+        }
         Shape s = x.getShape();
         long b = s.get(0);
         long t = s.get(1);
@@ -85,15 +88,24 @@ final class Attention extends SkeletonBlock {
             vs = kv[1];
         }
         NDArray mask = ctx.mask(window);
-        if (ctx.tape != null && ctx.cache == null && ctx.rowPositions == null) {
-            // a training forward: attention on OpenBLAS, its output already [B,T,H*D]
-            return o.apply(ctx.tape.attention(qs, ks, vs, mask, (float) scaleValue), ctx);
-        }
         NDArray attended = kernels.fused()
                 ? kernels.ops().scaledDotProductAttention(qs, ks, vs, mask, scaleValue, heads != kvHeads)
                 : composed(qs, ks, vs, mask, b, t, g);                                  // [B,H,T,D]
         NDArray out = attended.transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim); // [B,T,H*D]
         return o.apply(out, ctx);
+    }
+
+    /**
+     * A training forward on a {@link BlasTape}: q/k/v as one taped linear layer, then biases, rotary embeddings and
+     * attention on the tape too ({@link TapedAttention}), so that no autograd op runs between the projections' leaf
+     * and the attention's result.
+     *
+     * @return the attention's result {@code [B,T,H*D]}, a leaf
+     */
+    private NDArray onTape(NDArray x, ForwardContext ctx) {
+        TapedAttention.FusedQkv qkv = Projection.qkvOnTape(x, ctx, heads, kvHeads, headDim, q, k, v);
+        return ctx.tape.attention(qkv, rope == null ? null : ctx.cos, rope == null ? null : ctx.sin,
+                ctx.mask(window), (float) scaleValue);
     }
 
     /** The slow twin of fused SDPA: grouped matmuls, float32 softmax. Returns {@code [B,H,T,D]}. */

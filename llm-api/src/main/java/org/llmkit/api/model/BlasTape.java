@@ -22,16 +22,17 @@ import java.util.Map;
  *
  * <p>How the graph is cut: a linear layer's output is a new autograd leaf {@code y} computed by OpenBLAS from its
  * input {@code x}, LoRA branches included ({@code y_i += scale · dropout(x) A_i^T B_i^T}, rank-r GEMMs whose
- * backward is done by hand too); causal self-attention's output is such a leaf too ({@link TapedAttention});
- * everything else (norms, rotary embeddings, activations, biases, the loss) stays in autograd. Each layer's input is
- * also made a leaf ({@link #cut}), so that every backward call below stays inside one layer. {@link #backward} runs
- * the loss's backward, then walks the recorded steps in reverse: for a linear layer, {@code dX = dY W} (plus the
- * branches' share) goes into autograd with {@code x.backward(dX)}, and {@code dW = dY^T X} and the adapters'
- * gradients are accumulated into each trainable parameter's {@code .grad} (a leaf's backward); for attention,
- * {@code dQ, dK, dV} go into autograd through q, k and v; for a cut, the leaf's gradient continues into the previous
- * layer. Reverse recording order is a topological order, so a leaf's gradient is complete when its step is reached.
- * Graph segments may be traversed by two of these calls (the residual add under a norm), so the graph is kept until
- * the forward's arrays are closed.
+ * backward is done by hand too); causal self-attention, from the q/k/v layer's leaf (biases and rotary embeddings
+ * included) to its result, is such a leaf too ({@link TapedAttention}); everything else (norms, activations, the
+ * other layers' biases, the loss) stays in autograd. Each layer's input is also made a leaf ({@link #cut}), so that
+ * every backward call below stays inside one layer. {@link #backward} runs the loss's backward, then walks the
+ * recorded steps in reverse: for a linear layer, {@code dX = dY W} (plus the branches' share) goes into autograd with
+ * {@code x.backward(dX)}, and {@code dW = dY^T X} and the adapters' gradients are accumulated into each trainable
+ * parameter's {@code .grad} (a leaf's backward); for attention, the gradient of the q/k/v leaf is accumulated into
+ * that leaf's {@code .grad} (read by the q/k/v layer's step, next in the walk) and the biases' into theirs; for a
+ * cut, the leaf's gradient continues into the previous layer. Reverse recording order is a topological order, so a
+ * leaf's gradient is complete when its step is reached. Graph segments may be traversed by two of these calls (the
+ * residual add under a norm), so the graph is kept until the forward's arrays are closed.
  *
  * <p>Gradients equal autograd's up to float32 summation order. Not thread-safe: one forward and its backward.
  */
@@ -52,6 +53,8 @@ final class BlasTape {
     private final NDManager manager;
     private final List<Step> entries = new ArrayList<>();
     private final Map<Integer, NDArray> workspaces = new HashMap<>();
+    /** The rotary tables of this forward as Java arrays, made by the first layer that asks. */
+    private RotaryRows rotary;
 
     /**
      * A LoRA adapter on one weight of a taped linear layer: that weight's output gains
@@ -278,19 +281,35 @@ final class BlasTape {
     }
 
     /**
-     * Scaled dot-product attention on OpenBLAS ({@link TapedAttention}).
+     * Causal self-attention on OpenBLAS from a layer's fused q/k/v leaf to the attention's result, biases and rotary
+     * embeddings included ({@link TapedAttention}); its backward adds to the leaf's and the biases' gradients.
      *
-     * @param q queries {@code [B,H,T,D]} float32, in the graph
-     * @param k keys {@code [B,KVH,S,D]} float32, in the graph
-     * @param v values {@code [B,KVH,S,D]} float32, in the graph
-     * @param mask additive float32 mask {@code [B,1,T,S]}, or null
+     * @param qkv the leaf of the layer's q/k/v {@link #linear} (recorded before) and the projections' biases
+     * @param cos rotary {@code cos [B,1,T,D]} float32, or null for a model without rotary positions
+     * @param sin rotary {@code sin [B,1,T,D]} float32, or null for a model without rotary positions
+     * @param mask additive float32 mask {@code [B,1,T,T]}, or null
      * @param scale what the scores {@code Q K^T} are multiplied by
      * @return the attention's result {@code [B,T,H*D]}, a leaf
      */
-    NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, float scale) {
-        TapedAttention step = TapedAttention.forward(this, manager, q, k, v, mask, scale);
+    NDArray attention(TapedAttention.FusedQkv qkv, NDArray cos, NDArray sin, NDArray mask, float scale) {
+        TapedAttention step = TapedAttention.forward(this, manager, qkv, cos, sin, mask, scale);
         entries.add(step);
         return step.output();
+    }
+
+    /**
+     * The rotary tables of this forward as Java arrays, copied once for all layers (every layer of a forward rotates
+     * with the same {@code cos}/{@code sin} arrays).
+     *
+     * @param cos {@code [B,1,T,D]} float32
+     * @param sin {@code [B,1,T,D]} float32
+     * @return the tables' rows
+     */
+    RotaryRows rotaryRows(NDArray cos, NDArray sin) {
+        if (rotary == null || !rotary.isOf(cos, sin)) {
+            rotary = new RotaryRows(cos, sin);
+        }
+        return rotary;
     }
 
     /**

@@ -109,24 +109,40 @@ final class Projection extends SkeletonBlock {
         return ys;
     }
 
+    /**
+     * On a training forward's tape, the q/k/v projections as one OpenBLAS linear layer (LoRA branches included, their
+     * dropout masks drawn in the same order as {@link #applyAll}), unsplit and without their biases: the leaf and
+     * the biases go to {@link BlasTape#attention}, which reads them itself.
+     *
+     * @param x {@code [B,T,C]}
+     * @param ctx the forward's context, with a tape
+     * @param heads H
+     * @param kvHeads KVH
+     * @param headDim D
+     * @param q the query projection ({@code [H D, C]})
+     * @param k the key projection ({@code [KVH D, C]})
+     * @param v the value projection ({@code [KVH D, C]})
+     * @return the leaf {@code [B,T,(H+2 KVH) D]} and the biases (null when the projections have none)
+     */
+    static TapedAttention.FusedQkv qkvOnTape(NDArray x, ForwardContext ctx, int heads, int kvHeads, int headDim,
+            Projection q, Projection k, Projection v) {
+        if ((q.bias == null) != (k.bias == null) || (q.bias == null) != (v.bias == null)) {
+            throw new IllegalStateException("q, k and v projections must all have biases or none: " + q.name);
+        }
+        NDArray[] biases = q.bias == null ? null
+                : new NDArray[] {q.bias.getArray(), k.bias.getArray(), v.bias.getArray()};
+        return new TapedAttention.FusedQkv(tapeLeaf(x, ctx, q, k, v), heads, kvHeads, headDim, biases);
+    }
+
     // the projections (LoRA branches included) as OpenBLAS GEMMs on the forward's tape; biases stay in autograd
     private static NDArray[] onTape(NDArray x, ForwardContext ctx, Projection... projections) {
-        NDArray[] weights = new NDArray[projections.length];
-        BlasTape.Adapter[] adapters = new BlasTape.Adapter[projections.length];
+        NDArray y = tapeLeaf(x, ctx, projections);
         long[] ends = new long[projections.length - 1];
         long row = 0;
-        for (int i = 0; i < projections.length; i++) {
-            Projection p = projections[i];
-            weights[i] = p.weight.getArray();
-            if (p.loraA != null) {
-                adapters[i] = new BlasTape.Adapter(p.loraA.getArray(), p.loraB.getArray(), p.loraScaleValue);
-            }
-            row += weights[i].getShape().get(0);
-            if (i < ends.length) {
-                ends[i] = row;
-            }
+        for (int i = 0; i < ends.length; i++) {
+            row += projections[i].weight.getArray().getShape().get(0);
+            ends[i] = row;
         }
-        NDArray y = ctx.tape.linear(x, ctx.inference ? null : ctx.loraDropout, adapters, weights);
         NDList parts = ends.length == 0 ? new NDList(y) : y.split(ends, y.getShape().dimension() - 1);
         NDArray[] ys = new NDArray[projections.length];
         for (int i = 0; i < ys.length; i++) {
@@ -134,6 +150,20 @@ final class Projection extends SkeletonBlock {
             ys[i] = p.bias == null ? parts.get(i) : parts.get(i).add(p.bias.getArray());
         }
         return ys;
+    }
+
+    // the projections' outputs side by side, without biases: one taped linear layer's leaf [..., Σ out_i]
+    private static NDArray tapeLeaf(NDArray x, ForwardContext ctx, Projection... projections) {
+        NDArray[] weights = new NDArray[projections.length];
+        BlasTape.Adapter[] adapters = new BlasTape.Adapter[projections.length];
+        for (int i = 0; i < projections.length; i++) {
+            Projection p = projections[i];
+            weights[i] = p.weight.getArray();
+            if (p.loraA != null) {
+                adapters[i] = new BlasTape.Adapter(p.loraA.getArray(), p.loraB.getArray(), p.loraScaleValue);
+            }
+        }
+        return ctx.tape.linear(x, ctx.inference ? null : ctx.loraDropout, adapters, weights);
     }
 
     /** Adds the LoRA branch, when there is one, to the base output {@code y}. */

@@ -13,30 +13,39 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
- * Scaled dot-product attention of a training forward ({@link BlasTape}) as OpenBLAS GEMMs outside autograd, with
- * its backward by hand. libtorch's fused CPU kernel (flash attention over MKL) ran 12 layers of B=4, H=12, KVH=4,
- * T=S=256, D=64 in 365-475 ms forward + backward on a 2-core AMD EPYC (~70 GFLOP/s); this ran them in 165-200 ms.
+ * Causal self-attention of a training forward ({@link BlasTape}) from the q/k/v projections' fused output to the
+ * attention's result, outside autograd, with its backward by hand: biases, rotary embeddings, the grouped layouts and
+ * scaled dot-product attention as OpenBLAS GEMMs. libtorch's fused CPU kernel (flash attention over MKL) ran 12 layers
+ * of B=4, H=12, KVH=4, T=S=256, D=64 in 365-475 ms forward + backward on a 2-core AMD EPYC (~70 GFLOP/s); the GEMMs
+ * here ran them in 165-200 ms. Taking the biases, the rotation, the splits and transposes out of autograd too removes
+ * their libtorch ops and their backward (a sixth of a LoRA step's autograd backward went there).
  *
- * <p>Legend as in {@link Attention}; G = H / KVH. The queries are regrouped as {@code [B,KVH,T,G,D]}: for a key
- * head, the G query heads of a position are consecutive rows, so that any range of positions is one matrix of
- * {@code G * positions} rows. The work is split into one task per batch row and key head, each running its blocks of
- * {@link #BLOCK} positions in order, spread over the cores by {@link GemmWorkers} (single-threaded GEMMs side by
- * side: small GEMMs split over OpenBLAS's own threads ran 2x slower). A block's GEMMs take only the keys up to the
- * last one its queries see ({@link #keyEnds}: under a causal mask at T = 4 blocks, 3/8 less work).
+ * <p>Legend as in {@link Attention}; G = H / KVH, W = (H + 2 KVH) D. The input is the leaf {@code y [B,T,W]} of the
+ * taped q/k/v linear layer ({@link FusedQkv}): columns {@code [0, H D)} are the queries, then KVH D keys, then KVH D
+ * values. The queries are gathered as {@code [B,KVH,T,G,D]}: for a key head, the G query heads of a position are
+ * consecutive rows, so that any range of positions is one matrix of {@code G * positions} rows. The work is split
+ * into one task per batch row and key head, each gathering its rows and running its blocks of {@link #BLOCK}
+ * positions in order, spread over the cores by {@link GemmWorkers} (single-threaded GEMMs side by side: small GEMMs
+ * split over OpenBLAS's own threads ran 2x slower). A block's GEMMs take only the keys up to the last one its queries
+ * see ({@link #keyEnds}: under a causal mask at T = 4 blocks, 3/8 less work).
  *
- * <p>Forward: scores {@code S = scale Q K^T} into the tape's shared workspace {@code [B,KVH,T,G,S]}; the mask is
- * added and the rows soft-maxed by libtorch (one vectorized call over all heads; Java's {@code Math.exp} would be far
- * slower); {@code O = P V}, scattered into the {@code [B,T,H*D]} layout that o_proj reads: an autograd leaf.
- * Backward, per block while its rows are in cache, with {@code dO} the leaf's gradient gathered to grouped rows:
- * {@code dV += P^T dO}, {@code dP = dO V^T}, {@code dS = P ∘ (dP - rowsum(dO ∘ O))} (in P's memory),
- * {@code dQ = scale dS K}, {@code dK += scale dS^T Q}; the grouped rows sum {@code dK, dV} over the G query heads of
- * a key head. {@code dQ, dK, dV} go into autograd through q, k and v (after rotary embeddings).
+ * <p>Forward: {@code Q, K, V} are gathered from {@code y} with their biases added and {@code Q, K} rotated
+ * ({@link RotaryRows}, when the model has rotary positions); scores {@code S = scale Q K^T} into the tape's shared
+ * workspace {@code [B,KVH,T,G,S]}; the mask is added and the rows soft-maxed by libtorch (one vectorized call over
+ * all heads; Java's {@code Math.exp} would be far slower); {@code O = P V}, scattered into the {@code [B,T,H*D]}
+ * layout that o_proj reads: an autograd leaf. Backward, per block while its rows are in cache, with {@code dO} the
+ * leaf's gradient gathered to grouped rows: {@code dV += P^T dO}, {@code dP = dO V^T},
+ * {@code dS = P ∘ (dP - rowsum(dO ∘ O))} (in P's memory), {@code dQ = scale dS K}, {@code dK += scale dS^T Q}; the
+ * grouped rows sum {@code dK, dV} over the G query heads of a key head. {@code dV} and {@code dK} accumulate straight
+ * into their columns of one {@code dY [B,T,W]}; {@code dQ}, and {@code dK} once complete, are rotated back there.
+ * {@code dY} is added to {@code y}'s gradient (the linear layer's step, recorded before, reads it next) and its
+ * column sums to the biases' gradients: no autograd backward runs for the block.
  *
  * <p>Memory: the probabilities {@code P [B,H,T,S]} float32 are kept for the backward (12.6 MB a layer at the sizes
- * above, what libtorch's composed attention keeps too), with a regrouped copy of Q and contiguous copies of K and V
- * where they are views; two workspaces per tape ({@link BlasTape#workspace}) hold scores or {@code dP}, and grouped
- * rows. A query that sees no key (masked with the lowest finite float, not -inf) gets the uniform distribution over
- * all keys that autograd's softmax gives it, and its gradient.
+ * above, what libtorch's composed attention keeps too), with the gathered (biased, rotated) Q, K and V; two
+ * workspaces per tape ({@link BlasTape#workspace}) hold scores or {@code dP}, and grouped rows. A query that sees no
+ * key (masked with the lowest finite float, not -inf) gets the uniform distribution over all keys that autograd's
+ * softmax gives it, and its gradient.
  */
 final class TapedAttention implements BlasTape.Step {
     /** Positions per block: each block's GEMMs stop at the last key one of its queries sees. */
@@ -46,9 +55,8 @@ final class TapedAttention implements BlasTape.Step {
     /** The tape's workspace of grouped rows ({@code [B,KVH,T,G,D]}): O in the forward, dO then dQ in the backward. */
     private static final int ROWS = 1;
     private final BlasTape tape;
-    private final NDArray q;
-    private final NDArray k;
-    private final NDArray v;
+    private final FusedQkv qkv;
+    private final RotaryRows rotary;
     private final FloatBuffer qs;
     private final FloatBuffer ks;
     private final FloatBuffer vs;
@@ -57,7 +65,30 @@ final class TapedAttention implements BlasTape.Step {
     private final Dims dims;
     private final int[] keyEnds;
 
-    /** The sizes of one attention call, and where its matrices start in the grouped layouts. */
+    /**
+     * The q/k/v projections of a layer as one taped linear layer computed them (LoRA branches included), before
+     * their biases.
+     *
+     * @param y the linear layer's output leaf {@code [B,T,(H+2 KVH) D]}: queries, keys, values by columns
+     * @param heads H
+     * @param kvHeads KVH
+     * @param headDim D
+     * @param biases the q, k and v biases ({@code [H D]}, {@code [KVH D]}, {@code [KVH D]}), or null when the
+     *     projections have none
+     */
+    record FusedQkv(NDArray y, int heads, int kvHeads, int headDim, NDArray[] biases) {
+        FusedQkv {
+            long width = (long) (heads + 2 * kvHeads) * headDim;
+            if (y.getShape().dimension() != 3 || y.getShape().get(2) != width) {
+                throw new IllegalArgumentException("q/k/v output " + y.getShape() + " is not [B,T," + width + "]");
+            }
+            if (biases != null && biases.length != 3) {
+                throw new IllegalArgumentException("expected the q, k and v biases, found " + biases.length);
+            }
+        }
+    }
+
+    /** The sizes of one attention call, and where its matrices start in the fused and the grouped layouts. */
     private record Dims(int batch, int heads, int kvHeads, int queries, int keys, int headDim, float scale) {
         int group() {
             return heads / kvHeads;
@@ -65,6 +96,31 @@ final class TapedAttention implements BlasTape.Step {
 
         int blocks() {
             return (queries + BLOCK - 1) / BLOCK;
+        }
+
+        // columns of one row of y [B,T,W]
+        int width() {
+            return (heads + 2 * kvHeads) * headDim;
+        }
+
+        // position t's row of y (and of dY)
+        int fused(int b, int t) {
+            return (b * queries + t) * width();
+        }
+
+        // the first column of query head h in y
+        int queryColumn(int h) {
+            return h * headDim;
+        }
+
+        // the first column of key head kvh in y
+        int keyColumn(int kvh) {
+            return (heads + kvh) * headDim;
+        }
+
+        // the first column of value head kvh in y
+        int valueColumn(int kvh) {
+            return (heads + kvHeads + kvh) * headDim;
         }
 
         // position t's G query rows of key head kvh in [B,KVH,T,G,D]
@@ -90,14 +146,17 @@ final class TapedAttention implements BlasTape.Step {
         Shape grouped(int last) {
             return new Shape(batch, kvHeads, queries, group(), last);
         }
+
+        Shape perKeyHead() {
+            return new Shape(batch, kvHeads, keys, headDim);
+        }
     }
 
-    private TapedAttention(BlasTape tape, NDArray q, NDArray k, NDArray v, FloatBuffer qs, FloatBuffer ks,
+    private TapedAttention(BlasTape tape, FusedQkv qkv, RotaryRows rotary, FloatBuffer qs, FloatBuffer ks,
             FloatBuffer vs, NDArray probs, NDArray out, Dims dims, int[] keyEnds) {
         this.tape = tape;
-        this.q = q;
-        this.k = k;
-        this.v = v;
+        this.qkv = qkv;
+        this.rotary = rotary;
         this.qs = qs;
         this.ks = ks;
         this.vs = vs;
@@ -112,44 +171,110 @@ final class TapedAttention implements BlasTape.Step {
      *
      * @param tape the tape, whose {@link BlasTape#workspace} holds the scores and, in the backward, {@code dP}
      * @param manager where the forward's arrays live (closed after the backward)
-     * @param q queries {@code [B,H,T,D]} float32, in the graph
-     * @param k keys {@code [B,KVH,S,D]} float32, in the graph
-     * @param v values {@code [B,KVH,S,D]} float32, in the graph
-     * @param mask additive float32 mask {@code [B,1,T,S]} (or {@code [1,1,T,S]}), or null
+     * @param qkv the q/k/v projections' output leaf and biases
+     * @param cos rotary {@code cos [B,1,T,D]} float32, or null for a model without rotary positions
+     * @param sin rotary {@code sin [B,1,T,D]} float32, or null for a model without rotary positions
+     * @param mask additive float32 mask {@code [B,1,T,T]} (or {@code [1,1,T,T]}), or null
      * @param scale what the scores {@code Q K^T} are multiplied by
      * @return the step; {@link #output()} is the attention's result
      */
-    static TapedAttention forward(BlasTape tape, NDManager manager, NDArray q, NDArray k, NDArray v, NDArray mask,
-            float scale) {
-        Shape qShape = q.getShape();
-        Shape kShape = k.getShape();
-        Dims d = new Dims((int) qShape.get(0), (int) qShape.get(1), (int) kShape.get(1), (int) qShape.get(2),
-                (int) kShape.get(2), (int) qShape.get(3), scale);
+    static TapedAttention forward(BlasTape tape, NDManager manager, FusedQkv qkv, NDArray cos, NDArray sin,
+            NDArray mask, float scale) {
+        Shape yShape = qkv.y().getShape();
+        int tokens = (int) yShape.get(1);
+        Dims d = new Dims((int) yShape.get(0), qkv.heads(), qkv.kvHeads(), tokens, tokens, qkv.headDim(), scale);
+        RotaryRows rotary = null;
+        if (cos != null) {
+            Shape expected = new Shape(d.batch, 1, d.queries, d.headDim);
+            if (!cos.getShape().equals(expected) || !sin.getShape().equals(expected)) {
+                throw new IllegalArgumentException("rotary tables " + cos.getShape() + ", " + sin.getShape()
+                        + " are not " + expected);
+            }
+            rotary = tape.rotaryRows(cos, sin);
+        }
         int[] keyEnds = keyEnds(d, mask);
-        NDArray probs;
-        NDArray out;
-        FloatBuffer qs;
         try (NoGradient off = NoGradient.scope()) {
-            qs = floats(q.stopGradient().reshape(d.batch, d.kvHeads, d.group(), d.queries, d.headDim)
-                    .transpose(0, 1, 3, 2, 4));
-            FloatBuffer ks = floats(k);
-            FloatBuffer vs = floats(v);
+            FloatBuffer qs = floats(manager.create(d.grouped(d.headDim), DataType.FLOAT32));
+            FloatBuffer ks = floats(manager.create(d.perKeyHead(), DataType.FLOAT32));
+            FloatBuffer vs = floats(manager.create(d.perKeyHead(), DataType.FLOAT32));
+            Gather gather = new Gather(d, floats(qkv.y()), biasValues(qkv), rotary, qs, ks, vs);
             NDArray scores = tape.workspace(SCORES, d.grouped(d.keys));
-            scores(d, keyEnds, qs, ks, floats(scores));
+            FloatBuffer ss = floats(scores);
+            GemmWorkers.forEach(d.batch * d.kvHeads, unit -> {
+                int b = unit / d.kvHeads;
+                int kvh = unit % d.kvHeads;
+                gather.run(b, kvh);
+                scores(d, keyEnds, b, kvh, qs, ks, ss);
+            });
             if (mask != null) {
                 scores.addi(mask.reshape(mask.getShape().get(0), 1, d.queries, 1, d.keys));
             }
-            probs = scores.softmax(-1);
-            out = manager.create(new Shape(d.batch, d.queries, (long) d.heads * d.headDim), DataType.FLOAT32);
+            NDArray probs = scores.softmax(-1);
+            NDArray out = manager.create(new Shape(d.batch, d.queries, (long) d.heads * d.headDim),
+                    DataType.FLOAT32);
             values(d, keyEnds, floats(probs), vs, floats(tape.workspace(ROWS, d.grouped(d.headDim))), floats(out));
             out.setRequiresGradient(true);
-            return new TapedAttention(tape, q, k, v, qs, ks, vs, probs, out, d, keyEnds);
+            return new TapedAttention(tape, qkv, rotary, qs, ks, vs, probs, out, d, keyEnds);
         }
     }
 
     /** @return the attention's result {@code [B,T,H*D]}, a leaf whose gradient {@link #backward} reads */
     NDArray output() {
         return out;
+    }
+
+    // the biases' values as Java arrays (q, k, v), or null
+    private static float[][] biasValues(FusedQkv qkv) {
+        if (qkv.biases() == null) {
+            return null;
+        }
+        float[][] values = new float[3][];
+        for (int i = 0; i < 3; i++) {
+            values[i] = qkv.biases()[i].toFloatArray();
+        }
+        return values;
+    }
+
+    /**
+     * Copies one batch row and key head's queries, key and value from {@code y} into the attention's layouts
+     * ({@code [B,KVH,T,G,D]}, {@code [B,KVH,S,D]}), adding the biases and rotating queries and keys.
+     */
+    private record Gather(Dims d, FloatBuffer ys, float[][] biases, RotaryRows rotary, FloatBuffer qs,
+            FloatBuffer ks, FloatBuffer vs) {
+        void run(int b, int kvh) {
+            float[] row = new float[d.headDim];
+            float[] rotated = rotary == null ? row : new float[d.headDim];
+            int g = d.group();
+            for (int t = 0; t < d.queries; t++) {
+                int fused = d.fused(b, t);
+                for (int j = 0; j < g; j++) {
+                    int h = kvh * g + j;
+                    head(fused + d.queryColumn(h), 0, h, row);
+                    if (rotary != null) {
+                        rotary.rotate(row, rotated, b, t);
+                    }
+                    qs.put(d.query(b, kvh, t) + j * d.headDim, rotated);
+                }
+                head(fused + d.keyColumn(kvh), 1, kvh, row);
+                if (rotary != null) {
+                    rotary.rotate(row, rotated, b, t);
+                }
+                ks.put(d.key(b, kvh) + t * d.headDim, rotated);
+                head(fused + d.valueColumn(kvh), 2, kvh, row);
+                vs.put(d.key(b, kvh) + t * d.headDim, row);
+            }
+        }
+
+        // one head's D values of y from `at`, plus head `h` of bias `which` (0 q, 1 k, 2 v)
+        private void head(int at, int which, int h, float[] row) {
+            ys.get(at, row);
+            if (biases != null) {
+                float[] bias = biases[which];
+                for (int i = 0, o = h * d.headDim; i < d.headDim; i++) {
+                    row[i] += bias[o + i];
+                }
+            }
+        }
     }
 
     /**
@@ -193,22 +318,19 @@ final class TapedAttention implements BlasTape.Step {
         return true;
     }
 
-    /** Calls {@code gemm} for each batch row, key head and block of positions, on {@link GemmWorkers}. */
-    private void eachBlock(BlockGemm gemm) {
-        eachBlock(dims, keyEnds, gemm);
-    }
-
     // one task per batch row and key head (its blocks run in order, so that dK and dV accumulate in one thread)
     private static void eachBlock(Dims d, int[] keyEnds, BlockGemm gemm) {
-        GemmWorkers.forEach(d.batch * d.kvHeads, unit -> {
-            int b = unit / d.kvHeads;
-            int kvh = unit % d.kvHeads;
-            for (int block = 0; block < d.blocks(); block++) {
-                int t0 = block * BLOCK;
-                int rows = (Math.min(d.queries, t0 + BLOCK) - t0) * d.group();
-                gemm.run(b, kvh, t0, rows, keyEnds[b * d.blocks() + block]);
-            }
-        });
+        GemmWorkers.forEach(d.batch * d.kvHeads,
+                unit -> eachBlockOf(d, keyEnds, unit / d.kvHeads, unit % d.kvHeads, gemm));
+    }
+
+    // the blocks of one batch row and key head, in order
+    private static void eachBlockOf(Dims d, int[] keyEnds, int b, int kvh, BlockGemm gemm) {
+        for (int block = 0; block < d.blocks(); block++) {
+            int t0 = block * BLOCK;
+            int rows = (Math.min(d.queries, t0 + BLOCK) - t0) * d.group();
+            gemm.run(b, kvh, t0, rows, keyEnds[b * d.blocks() + block]);
+        }
     }
 
     /** One GEMM of a block: {@code rows} grouped query rows from position {@code t0}, the first {@code keys} keys. */
@@ -216,10 +338,12 @@ final class TapedAttention implements BlasTape.Step {
         void run(int b, int kvh, int t0, int rows, int keys);
     }
 
-    // S = scale Q K^T; the keys a block skips are zeroed (the mask then hides them) so that the softmax stays finite
-    private static void scores(Dims d, int[] keyEnds, FloatBuffer qs, FloatBuffer ks, FloatBuffer ss) {
+    // S = scale Q K^T for one batch row and key head; the keys a block skips are zeroed (the mask then hides them) so
+    // that the softmax stays finite
+    private static void scores(Dims d, int[] keyEnds, int b, int kvh, FloatBuffer qs, FloatBuffer ks,
+            FloatBuffer ss) {
         float[] zeros = new float[d.keys];
-        eachBlock(d, keyEnds, (b, kvh, t0, rows, keys) -> {
+        eachBlockOf(d, keyEnds, b, kvh, (bb, kk, t0, rows, keys) -> {
             FloatBuffer block = from(ss, d.score(b, kvh, t0));
             OpenBlas.gemm(false, true, rows, keys, d.headDim, d.scale, from(qs, d.query(b, kvh, t0)), d.headDim,
                     from(ks, d.key(b, kvh)), d.headDim, 0f, block, d.keys);
@@ -250,52 +374,115 @@ final class TapedAttention implements BlasTape.Step {
             return;
         }
         Dims d = dims;
-        NDArray dq = manager.create(q.getShape(), DataType.FLOAT32);
-        NDArray dk = manager.zeros(k.getShape(), DataType.FLOAT32);
-        NDArray dv = manager.zeros(v.getShape(), DataType.FLOAT32);
+        NDArray dy = manager.create(qkv.y().getShape(), DataType.FLOAT32);
         FloatBuffer douts = floats(dOut);
         FloatBuffer outs = floats(out);
         FloatBuffer ps = floats(probs);
         FloatBuffer dps = floats(tape.workspace(SCORES, probs.getShape()));
         FloatBuffer rows = floats(tape.workspace(ROWS, d.grouped(d.headDim)));
-        FloatBuffer dqs = floats(dq);
-        FloatBuffer dks = floats(dk);
-        FloatBuffer dvs = floats(dv);
-        // all of a block's backward while its rows are in cache
-        eachBlock((b, kvh, t0, count, keys) -> {
-            int scores = d.score(b, kvh, t0);
-            int grouped = d.query(b, kvh, t0);
-            float[] deltas = gatherOutputGradient(d, b, kvh, t0, count, douts, outs, rows);
-            // dV += P^T dO
-            OpenBlas.gemm(true, false, keys, d.headDim, count, 1f, from(ps, scores), d.keys, from(rows, grouped),
-                    d.headDim, 1f, from(dvs, d.key(b, kvh)), d.headDim);
-            // dP = dO V^T
-            OpenBlas.gemm(false, true, count, keys, d.headDim, 1f, from(rows, grouped), d.headDim,
-                    from(vs, d.key(b, kvh)), d.headDim, 0f, from(dps, scores), d.keys);
-            // dS = P ∘ (dP - rowsum(dO ∘ O)), into P's memory (P is read no more)
-            for (int r = 0; r < count; r++) {
-                float delta = deltas[r];
-                int at = scores + r * d.keys;
-                for (int j = at; j < at + keys; j++) {
-                    ps.put(j, ps.get(j) * (dps.get(j) - delta));
+        FloatBuffer dys = floats(dy);
+        int ldy = d.width();
+        GemmWorkers.forEach(d.batch * d.kvHeads, unit -> {
+            int b = unit / d.kvHeads;
+            int kvh = unit % d.kvHeads;
+            FloatBuffer dks = from(dys, d.fused(b, 0) + d.keyColumn(kvh));
+            FloatBuffer dvs = from(dys, d.fused(b, 0) + d.valueColumn(kvh));
+            clearKeyAndValueGradients(d, b, kvh, dys);
+            // all of a block's backward while its rows are in cache
+            eachBlockOf(d, keyEnds, b, kvh, (bb, kk, t0, count, keys) -> {
+                int scores = d.score(b, kvh, t0);
+                int grouped = d.query(b, kvh, t0);
+                float[] deltas = gatherOutputGradient(d, b, kvh, t0, count, douts, outs, rows);
+                // dV += P^T dO, into dY's value columns
+                OpenBlas.gemm(true, false, keys, d.headDim, count, 1f, from(ps, scores), d.keys,
+                        from(rows, grouped), d.headDim, 1f, dvs, ldy);
+                // dP = dO V^T
+                OpenBlas.gemm(false, true, count, keys, d.headDim, 1f, from(rows, grouped), d.headDim,
+                        from(vs, d.key(b, kvh)), d.headDim, 0f, from(dps, scores), d.keys);
+                // dS = P ∘ (dP - rowsum(dO ∘ O)), into P's memory (P is read no more)
+                for (int r = 0; r < count; r++) {
+                    float delta = deltas[r];
+                    int at = scores + r * d.keys;
+                    for (int j = at; j < at + keys; j++) {
+                        ps.put(j, ps.get(j) * (dps.get(j) - delta));
+                    }
                 }
+                // dQ = scale dS K, over dO's rows, then rotated back into dY's query columns
+                OpenBlas.gemm(false, false, count, d.headDim, keys, d.scale, from(ps, scores), d.keys,
+                        from(ks, d.key(b, kvh)), d.headDim, 0f, from(rows, grouped), d.headDim);
+                scatterQueryGradient(d, rotary, b, kvh, t0, count, rows, dys);
+                // dK += scale dS^T Q, into dY's key columns
+                OpenBlas.gemm(true, false, keys, d.headDim, count, d.scale, from(ps, scores), d.keys,
+                        from(qs, grouped), d.headDim, 1f, dks, ldy);
+            });
+            if (rotary != null) {
+                rotateKeyGradientBack(d, rotary, b, kvh, dys);
             }
-            // dQ = scale dS K, over dO's rows, then to [B,H,T,D]
-            OpenBlas.gemm(false, false, count, d.headDim, keys, d.scale, from(ps, scores), d.keys,
-                    from(ks, d.key(b, kvh)), d.headDim, 0f, from(rows, grouped), d.headDim);
-            scatterQueryGradient(d, b, kvh, t0, count, rows, dqs);
-            // dK += scale dS^T Q
-            OpenBlas.gemm(true, false, keys, d.headDim, count, d.scale, from(ps, scores), d.keys,
-                    from(qs, grouped), d.headDim, 1f, from(dks, d.key(b, kvh)), d.headDim);
         });
         dOut.close();
         probs.close();
-        JniUtils.backward(pt(q), pt(dq), true, false);
-        JniUtils.backward(pt(k), pt(dk), true, false);
-        JniUtils.backward(pt(v), pt(dv), true, false);
-        dq.close();
-        dk.close();
-        dv.close();
+        biasGradients(manager, dys);
+        BlasTape.accumulateGradient(qkv.y(), dy);
+        dy.close();
+    }
+
+    /** Zeroes one batch row and key head's key and value columns of {@code dY}, which the blocks accumulate into. */
+    private static void clearKeyAndValueGradients(Dims d, int b, int kvh, FloatBuffer dys) {
+        float[] zeros = new float[d.headDim];
+        for (int t = 0; t < d.keys; t++) {
+            dys.put(d.fused(b, t) + d.keyColumn(kvh), zeros);
+            dys.put(d.fused(b, t) + d.valueColumn(kvh), zeros);
+        }
+    }
+
+    /** Turns one batch row and key head's complete key gradient in {@code dY} into that of the unrotated keys. */
+    private static void rotateKeyGradientBack(Dims d, RotaryRows rotary, int b, int kvh, FloatBuffer dys) {
+        float[] row = new float[d.headDim];
+        float[] back = new float[d.headDim];
+        for (int t = 0; t < d.keys; t++) {
+            int at = d.fused(b, t) + d.keyColumn(kvh);
+            dys.get(at, row);
+            rotary.rotateBack(row, back, b, t);
+            dys.put(at, back);
+        }
+    }
+
+    /**
+     * Adds {@code dY}'s column sums over all rows to the gradient of each bias that trains: a bias is added to every
+     * row of its columns of {@code y}.
+     */
+    private void biasGradients(NDManager manager, FloatBuffer dys) {
+        NDArray[] biases = qkv.biases();
+        if (biases == null) {
+            return;
+        }
+        int[] firstColumns = {dims.queryColumn(0), dims.keyColumn(0), dims.valueColumn(0)};
+        for (int i = 0; i < biases.length; i++) {
+            NDArray bias = biases[i];
+            if (JniUtils.requiresGrad(pt(bias))) {
+                NDArray g = manager.create(columnSums(dys, dims, firstColumns[i], (int) bias.size()),
+                        bias.getShape());
+                BlasTape.accumulateGradient(bias, g);
+                g.close();
+            }
+        }
+    }
+
+    // the sums over all rows of dY's columns [first, first + count)
+    private static float[] columnSums(FloatBuffer dys, Dims d, int first, int count) {
+        double[] sums = new double[count];
+        float[] row = new float[count];
+        for (int r = 0, rows = d.batch * d.queries; r < rows; r++) {
+            dys.get(r * d.width() + first, row);
+            for (int c = 0; c < count; c++) {
+                sums[c] += row[c];
+            }
+        }
+        float[] out = new float[count];
+        for (int c = 0; c < count; c++) {
+            out[c] = (float) sums[c];
+        }
+        return out;
     }
 
     /**
@@ -321,14 +508,19 @@ final class TapedAttention implements BlasTape.Step {
         return deltas;
     }
 
-    /** Copies a block's rows of {@code dQ} from the grouped layout to {@code [B,H,T,D]}. */
-    private static void scatterQueryGradient(Dims d, int b, int kvh, int t0, int count, FloatBuffer rows,
-            FloatBuffer dqs) {
+    /** Copies a block's rows of {@code dQ} from the grouped layout to dY's query columns, rotated back. */
+    private static void scatterQueryGradient(Dims d, RotaryRows rotary, int b, int kvh, int t0, int count,
+            FloatBuffer rows, FloatBuffer dys) {
         float[] row = new float[d.headDim];
+        float[] back = rotary == null ? row : new float[d.headDim];
         int g = d.group();
         for (int r = 0; r < count; r++) {
+            int t = t0 + r / g;
             rows.get(d.query(b, kvh, t0) + r * d.headDim, row);
-            dqs.put(((b * d.heads + kvh * g + r % g) * d.queries + t0 + r / g) * d.headDim, row);
+            if (rotary != null) {
+                rotary.rotateBack(row, back, b, t);
+            }
+            dys.put(d.fused(b, t) + d.queryColumn(kvh * g + r % g), back);
         }
     }
 }
