@@ -62,7 +62,8 @@ final class Attention extends SkeletonBlock {
      * @return {@code [B,T,C]}
      */
     NDArray apply(NDArray x, ForwardContext ctx) {
-        if (ctx.tape != null && ctx.cache == null && ctx.rowPositions == null) {
+        if (ctx.tape != null && ctx.cache == null && ctx.rowPositions == null && TapedAttention.keepsLittle(
+                x.getShape().get(0), heads, x.getShape().get(1), x.getShape().get(1))) {
             return o.apply(onTape(x, ctx), ctx);
         }
         Shape s = x.getShape();

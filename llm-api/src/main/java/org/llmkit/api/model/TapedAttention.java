@@ -45,11 +45,15 @@ import java.util.Arrays;
  * above, what libtorch's composed attention keeps too), with the gathered (biased, rotated) Q, K and V; two
  * workspaces per tape ({@link BlasTape#workspace}) hold scores or {@code dP}, and grouped rows. A query that sees no
  * key (masked with the lowest finite float, not -inf) gets the uniform distribution over all keys that autograd's
- * softmax gives it, and its gradient.
+ * softmax gives it, and its gradient. Because P grows with {@code T * S}, a layer whose P would pass
+ * {@link #MAX_PROBABILITY_BYTES} attends in libtorch's fused kernel instead ({@link #keepsLittle}), which keeps
+ * {@code O(T)} per query head: at T = 2048 a Llama 3.1 8B layer's P alone would be 512 MiB per sequence.
  */
 final class TapedAttention implements BlasTape.Step {
     /** Positions per block: each block's GEMMs stop at the last key one of its queries sees. */
     static final int BLOCK = 64;
+    /** The most bytes of probabilities one layer's attention may keep for its backward on the tape (64 MiB). */
+    static final long MAX_PROBABILITY_BYTES = 64L << 20;
     /** The tape's workspace of scores and dP ({@code [B,KVH,T,G,S]}). */
     private static final int SCORES = 0;
     /** The tape's workspace of grouped rows ({@code [B,KVH,T,G,D]}): O in the forward, dO then dQ in the backward. */
@@ -216,6 +220,20 @@ final class TapedAttention implements BlasTape.Step {
             out.setRequiresGradient(true);
             return new TapedAttention(tape, qkv, rotary, qs, ks, vs, probs, out, d, keyEnds);
         }
+    }
+
+    /**
+     * Whether an attention of these sizes keeps at most {@link #MAX_PROBABILITY_BYTES} of probabilities for its
+     * backward, and so runs on the tape.
+     *
+     * @param batch B
+     * @param heads H (query heads)
+     * @param queries T
+     * @param keys S
+     * @return whether {@code B * H * T * S} float32 values fit
+     */
+    static boolean keepsLittle(long batch, long heads, long queries, long keys) {
+        return batch * heads * queries * keys * Float.BYTES <= MAX_PROBABILITY_BYTES;
     }
 
     /** @return the attention's result {@code [B,T,H*D]}, a leaf whose gradient {@link #backward} reads */

@@ -42,6 +42,21 @@ class OpenBlasTrainingTest {
     }
 
     @Test
+    void attentionTooLargeToKeepOnTheTapeTrainsInTheFusedKernelWithAutogradsGradients() throws Exception {
+        int length = 1700;   // 6 heads x 1700^2 float32 probabilities: over the tape's 64 MiB per layer
+        assertThat(TapedAttention.keepsLittle(1, 6, length, length)).isFalse();
+        int[][] batch = new int[1][length];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        for (int i = 0; i < length; i++) {
+            batch[0][i] = random.nextInt(512);
+        }
+        try (LanguageModel model = LanguageModel.load(Fixtures.hfTiny().resolve("llama3"))) {
+            trainAll(model);
+            assertSameGradients(model, batch, ForwardOptions.DEFAULT, 1);
+        }
+    }
+
+    @Test
     void packedDocumentsAndAccumulatedMicroBatchesGiveAutogradsGradients() throws Exception {
         try (LanguageModel model = LanguageModel.load(Fixtures.hfTiny().resolve("llama3"))) {
             trainAll(model);
