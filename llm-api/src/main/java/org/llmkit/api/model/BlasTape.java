@@ -43,7 +43,8 @@ final class BlasTape {
      */
     interface Step {
         /**
-         * Sends the gradients of this step's outputs on to its inputs (into autograd, or into parameters' {@code .grad}).
+         * Sends the gradients of this step's outputs on to its inputs (into autograd, or into parameters'
+         * {@code .grad}).
          *
          * @param manager where temporaries may be created (closed with the forward's arrays)
          */

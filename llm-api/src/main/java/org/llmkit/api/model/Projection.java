@@ -54,9 +54,10 @@ final class Projection extends SkeletonBlock {
 
     /**
      * Applies projections that read the same input (q/k/v; gate/up). On a training forward with a
-     * {@link BlasTape}, their base weights are one OpenBLAS GEMM and their LoRA branches run on the tape too. Otherwise, when {@link Kernels#oneDnnTrainable} holds,
-     * their weights are concatenated and multiplied in one differentiable oneDNN inner product (one larger GEMM;
-     * the concatenation's backward hands each weight its gradient); otherwise each runs alone.
+     * {@link BlasTape}, their base weights are one OpenBLAS GEMM and their LoRA branches run on the tape too.
+     * Otherwise, when {@link Kernels#oneDnnTrainable} holds, their weights are concatenated and multiplied in one
+     * differentiable oneDNN inner product (one larger GEMM; the concatenation's backward hands each weight its
+     * gradient); otherwise each runs alone.
      *
      * @param x {@code [..., in]}
      * @param ctx the forward's context
