@@ -22,17 +22,20 @@ import java.util.Map;
  *
  * <p>How the graph is cut: a linear layer's output is a new autograd leaf {@code y} computed by OpenBLAS from its
  * input {@code x}, LoRA branches included ({@code y_i += scale · dropout(x) A_i^T B_i^T}, rank-r GEMMs whose
- * backward is done by hand too); causal self-attention, from the q/k/v layer's leaf (biases and rotary embeddings
- * included) to its result, is such a leaf too ({@link TapedAttention}); everything else (norms, activations, the
- * other layers' biases, the loss) stays in autograd. Each layer's input is also made a leaf ({@link #cut}), so that
- * every backward call below stays inside one layer. {@link #backward} runs the loss's backward, then walks the
- * recorded steps in reverse: for a linear layer, {@code dX = dY W} (plus the branches' share) goes into autograd with
- * {@code x.backward(dX)}, and {@code dW = dY^T X} and the adapters' gradients are accumulated into each trainable
- * parameter's {@code .grad} (a leaf's backward); for attention, the gradient of the q/k/v leaf is accumulated into
- * that leaf's {@code .grad} (read by the q/k/v layer's step, next in the walk) and the biases' into theirs; for a
- * cut, the leaf's gradient continues into the previous layer. Reverse recording order is a topological order, so a
- * leaf's gradient is complete when its step is reached. Graph segments may be traversed by two of these calls (the
- * residual add under a norm), so the graph is kept until the forward's arrays are closed.
+ * backward is done by hand too; without dropout the branches of one layer share their passes over {@code x});
+ * causal self-attention, from the q/k/v layer's leaf (biases and rotary embeddings included) to its result, is such
+ * a leaf too ({@link TapedAttention}); a training loss's cross-entropy is computed on the host from the head's
+ * logits, its gradient handed straight to the head's step ({@link #crossEntropy}); everything else (norms,
+ * activations, residual adds, the other layers' biases) stays in autograd. Each layer's input is also made a leaf
+ * ({@link #cut}), so that every backward call below stays inside one layer. {@link #backward()} walks the recorded
+ * steps in reverse: for a linear layer, {@code dX = dY W} (plus the branches' share) goes into autograd with
+ * {@code x.backward(dX)}, and {@code dW = dY^T X} and the adapters' gradients are added to each trainable
+ * parameter's {@code .grad} (by the GEMM itself once the gradient exists, see {@link #accumulateProduct}); for
+ * attention, the gradient of the q/k/v leaf is accumulated into that leaf's {@code .grad} (read by the q/k/v
+ * layer's step, next in the walk) and the biases' into theirs; for a cut, the leaf's gradient continues into the
+ * previous layer. Reverse recording order is a topological order, so a leaf's gradient is complete when its step
+ * is reached. Graph segments may be traversed by two of these calls (the residual add under a norm), so the graph
+ * is kept until the forward's arrays are closed.
  *
  * <p>Gradients equal autograd's up to float32 summation order. Not thread-safe: one forward and its backward.
  */
@@ -69,52 +72,80 @@ final class BlasTape {
 
     /**
      * A linear layer: {@code y [rows, Σ out_i] = x [rows, in] · [W_1; W_2; ...]^T}, plus the LoRA branches of its
-     * weights.
+     * weights. Its output gradient is {@code y}'s {@code .grad}, or one handed to it ({@link #crossEntropy}).
      */
-    private record Linear(NDArray x, FloatBuffer xs, NDArray[] weights, List<Branch> branches, NDArray y, int rows,
-            int in, int out) implements Step {
+    private static final class Linear implements Step {
+        private final NDArray x;
+        private final FloatBuffer xs;
+        private final NDArray[] weights;
+        private final List<LoraBranches> branches;
+        private final NDArray y;
+        private final int rows;
+        private final int in;
+        private final int out;
+        private NDArray handed;
+        private float handedScale;
+
+        Linear(NDArray x, FloatBuffer xs, NDArray[] weights, List<LoraBranches> branches, NDArray y, int rows,
+                int in, int out) {
+            this.x = x;
+            this.xs = xs;
+            this.weights = weights;
+            this.branches = branches;
+            this.y = y;
+            this.rows = rows;
+            this.in = in;
+            this.out = out;
+        }
+
+        /** Makes {@code scale · dy} this layer's output gradient, in place of {@code y}'s {@code .grad}. */
+        void handGradient(NDArray dy, float scale) {
+            handed = dy;
+            handedScale = scale;
+        }
+
         @Override
         public void backward(NDManager manager) {
-            NDArray dy = JniUtils.getGradient(pt(y));
+            NDArray dy = handed != null ? handed : JniUtils.getGradient(pt(y));
             if (dy == null) {
                 return;
             }
+            float alpha = handed != null ? handedScale : 1f;
             FloatBuffer dys = floats(dy);
-            inputGradient(manager, dys);
-            weightGradients(manager, dys);
+            inputGradient(manager, dys, alpha);
+            weightGradients(manager, dys, alpha);
             dy.close();
         }
 
-        // dX = dY [W_1; W_2; ...] plus the branches' share, sent on into the graph: x always descends from a cut's
-        // leaf, so it is in the graph (DJL's requiresGrad answers for leaves only, so it is not asked); the branches
-        // accumulate their adapters' gradients on the way
-        private void inputGradient(NDManager manager, FloatBuffer dys) {
+        // dX = alpha dY [W_1; W_2; ...] plus the branches' share, sent on into the graph: x always descends from a
+        // cut's leaf, so it is in the graph (DJL's requiresGrad answers for leaves only, so it is not asked); the
+        // branches accumulate their adapters' gradients on the way
+        private void inputGradient(NDManager manager, FloatBuffer dys, float alpha) {
             NDArray dx = manager.create(x.getShape(), DataType.FLOAT32);
             FloatBuffer dxs = floats(dx);
             int col = 0;
             for (NDArray w : weights) {
                 int n = (int) w.getShape().get(0);
-                OpenBlas.gemm(false, false, rows, in, n, 1f, from(dys, col), out, floats(w), in,
+                OpenBlas.gemm(false, false, rows, in, n, alpha, from(dys, col), out, floats(w), in,
                         col == 0 ? 0f : 1f, dxs, in);
                 col += n;
             }
-            for (Branch branch : branches) {
-                branch.backward(manager, dys, out, dxs);
+            for (LoraBranches branch : branches) {
+                branch.backward(manager, dys, alpha, out, dxs);
             }
             JniUtils.backward(pt(x), pt(dx), true, false);
             dx.close();
         }
 
-        // dW_i = dY_i^T X, accumulated into each trainable weight's .grad
-        private void weightGradients(NDManager manager, FloatBuffer dys) {
+        // dW_i = alpha dY_i^T X, accumulated into each trainable weight's .grad
+        private void weightGradients(NDManager manager, FloatBuffer dys, float alpha) {
             int col = 0;
             for (NDArray w : weights) {
                 int n = (int) w.getShape().get(0);
                 if (JniUtils.requiresGrad(pt(w))) {
-                    NDArray dw = manager.create(w.getShape(), DataType.FLOAT32);
-                    OpenBlas.gemm(true, false, n, in, rows, 1f, from(dys, col), out, xs, in, 0f, floats(dw), in);
-                    accumulateGradient(w, dw);
-                    dw.close();
+                    FloatBuffer dy = from(dys, col);
+                    accumulateProduct(manager, w, (c, beta) -> OpenBlas.gemm(true, false, n, in, rows, alpha, dy,
+                            out, xs, in, beta, c, in));
                 }
                 col += n;
             }
@@ -126,7 +157,7 @@ final class BlasTape {
      * its (dropped-out) input and its rank-r activations {@code low = input A^T}, kept for the backward.
      */
     private record Branch(Adapter adapter, int col, int rows, int in, FloatBuffer input, BitSet dropped, float kept,
-            NDArray low) {
+            NDArray low) implements LoraBranches {
         /**
          * Runs the branch and adds it to its columns of the layer's output.
          *
@@ -158,11 +189,9 @@ final class BlasTape {
         /**
          * With {@code g = scale · dY_i B [rows, r]}: {@code dB += scale · dY_i^T low}, {@code dA += g^T input},
          * {@code dX += (g A) ∘ mask}.
-         *
-         * @param dys the layer's output gradient {@code [rows, out]}
-         * @param dxs the layer's input gradient, accumulated into
          */
-        void backward(NDManager manager, FloatBuffer dys, int out, FloatBuffer dxs) {
+        @Override
+        public void backward(NDManager manager, FloatBuffer dys, float alpha, int out, FloatBuffer dxs) {
             NDArray a = adapter.a();
             NDArray b = adapter.b();
             int rank = (int) a.getShape().get(0);
@@ -170,19 +199,16 @@ final class BlasTape {
             FloatBuffer dy = from(dys, col);
             NDArray g = manager.create(new Shape(rows, rank), DataType.FLOAT32);
             FloatBuffer gs = floats(g);
-            OpenBlas.gemm(false, false, rows, rank, width, adapter.scale(), dy, out, floats(b), rank, 0f, gs, rank);
+            float scale = alpha * adapter.scale();
+            OpenBlas.gemm(false, false, rows, rank, width, scale, dy, out, floats(b), rank, 0f, gs, rank);
             if (JniUtils.requiresGrad(pt(b))) {
-                NDArray db = manager.create(b.getShape(), DataType.FLOAT32);
-                OpenBlas.gemm(true, false, width, rank, rows, adapter.scale(), dy, out, floats(low), rank, 0f,
-                        floats(db), rank);
-                accumulateGradient(b, db);
-                db.close();
+                FloatBuffer lows = floats(low);
+                accumulateProduct(manager, b, (c, beta) -> OpenBlas.gemm(true, false, width, rank, rows, scale, dy,
+                        out, lows, rank, beta, c, rank));
             }
             if (JniUtils.requiresGrad(pt(a))) {
-                NDArray da = manager.create(a.getShape(), DataType.FLOAT32);
-                OpenBlas.gemm(true, false, rank, in, rows, 1f, gs, rank, input, in, 0f, floats(da), in);
-                accumulateGradient(a, da);
-                da.close();
+                accumulateProduct(manager, a, (c, beta) -> OpenBlas.gemm(true, false, rank, in, rows, 1f, gs, rank,
+                        input, in, beta, c, in));
             }
             if (dropped == null) {
                 OpenBlas.gemm(false, false, rows, in, rank, 1f, gs, rank, floats(a), in, 1f, dxs, in);
@@ -197,6 +223,133 @@ final class BlasTape {
                 }
                 dInput.close();
             }
+            g.close();
+        }
+    }
+
+    /** The LoRA branches of a taped linear layer, as they ran in the forward. */
+    private interface LoraBranches {
+        /**
+         * Accumulates the adapters' gradients and adds the branches' share to the layer's input gradient.
+         *
+         * @param manager where temporaries may be created
+         * @param dys the layer's output gradient {@code [rows, out]}, to be multiplied by {@code alpha}
+         * @param alpha the scale of {@code dys}
+         * @param out the layer's output width
+         * @param dxs the layer's input gradient {@code [rows, in]}, accumulated into
+         */
+        void backward(NDManager manager, FloatBuffer dys, float alpha, int out, FloatBuffer dxs);
+    }
+
+    /**
+     * The LoRA branches of a layer's weights when they all read the layer's input itself (no dropout): their
+     * {@code A} matrices stacked into one {@code [Σ r_i, in]}, so that the rank-r products that read or write
+     * {@code x}-sized arrays ({@code x A^T}, {@code g^T x}, {@code g A}) run once for all branches rather than once
+     * per branch. Each {@code B} side still runs per branch, on that weight's columns of the output. Each product
+     * is the per-branch one with the other branches' columns beside it, so the results are the same up to
+     * float32 summation order.
+     *
+     * @param adapters the branches' adapters
+     * @param cols the first output column of each branch's weight
+     * @param offsets the first row of each branch's {@code A} in {@code aStack} (and column in {@code low})
+     * @param ranks {@code Σ r_i}
+     * @param aStack the stacked {@code A} matrices (the adapter's own {@code A} when there is one branch)
+     * @param low {@code x aStack^T [rows, Σ r_i]}
+     */
+    private record SharedBranches(Adapter[] adapters, int[] cols, int[] offsets, int ranks, int rows, int in,
+            FloatBuffer xs, NDArray aStack, NDArray low) implements LoraBranches {
+        /**
+         * Runs the branches and adds them to their columns of the layer's output.
+         *
+         * @param adapters each weight's adapter, or null where it has none (at least one is not null)
+         * @param widths each weight's output rows
+         * @param xs the layer's input {@code [rows, in]}
+         * @param ys the layer's output {@code [rows, out]}, its base product already in place
+         */
+        static SharedBranches forward(NDManager manager, Adapter[] adapters, int[] widths, FloatBuffer xs, int rows,
+                int in, FloatBuffer ys, int out) {
+            List<Adapter> present = new ArrayList<>();
+            List<Integer> colList = new ArrayList<>();
+            int col = 0;
+            for (int i = 0; i < adapters.length; i++) {
+                if (adapters[i] != null) {
+                    present.add(adapters[i]);
+                    colList.add(col);
+                }
+                col += widths[i];
+            }
+            Adapter[] used = present.toArray(new Adapter[0]);
+            int[] cols = colList.stream().mapToInt(Integer::intValue).toArray();
+            int[] offsets = new int[used.length];
+            int ranks = 0;
+            for (int i = 0; i < used.length; i++) {
+                offsets[i] = ranks;
+                ranks += (int) used[i].a().getShape().get(0);
+            }
+            NDArray aStack = used.length == 1 ? used[0].a() : manager.create(new Shape(ranks, in), DataType.FLOAT32);
+            if (used.length > 1) {
+                FloatBuffer stack = floats(aStack);
+                for (int i = 0; i < used.length; i++) {
+                    stack.position(offsets[i] * in);
+                    stack.put(floats(used[i].a()));
+                }
+            }
+            NDArray low = manager.create(new Shape(rows, ranks), DataType.FLOAT32);
+            FloatBuffer lows = floats(low);
+            OpenBlas.gemm(false, true, rows, ranks, in, 1f, xs, in, floats(aStack), in, 0f, lows, ranks);
+            for (int i = 0; i < used.length; i++) {
+                Adapter adapter = used[i];
+                int rank = (int) adapter.a().getShape().get(0);
+                int width = (int) adapter.b().getShape().get(0);
+                OpenBlas.gemm(false, true, rows, width, rank, adapter.scale(), from(lows, offsets[i]), ranks,
+                        floats(adapter.b()), rank, 1f, from(ys, cols[i]), out);
+            }
+            return new SharedBranches(used, cols, offsets, ranks, rows, in, xs, aStack, low);
+        }
+
+        /**
+         * With {@code g_i = scale_i · dY_i B_i} side by side in {@code g [rows, Σ r_i]}:
+         * {@code dB_i += scale_i · dY_i^T low_i}, {@code [dA_1; dA_2; ...] += g^T x}, {@code dX += g aStack}.
+         */
+        @Override
+        public void backward(NDManager manager, FloatBuffer dys, float alpha, int out, FloatBuffer dxs) {
+            NDArray g = manager.create(new Shape(rows, ranks), DataType.FLOAT32);
+            FloatBuffer gs = floats(g);
+            FloatBuffer lows = floats(low);
+            boolean anyA = false;
+            for (int i = 0; i < adapters.length; i++) {
+                Adapter adapter = adapters[i];
+                NDArray b = adapter.b();
+                int rank = (int) b.getShape().get(1);
+                int width = (int) b.getShape().get(0);
+                FloatBuffer dy = from(dys, cols[i]);
+                float scale = alpha * adapter.scale();
+                OpenBlas.gemm(false, false, rows, rank, width, scale, dy, out, floats(b), rank, 0f,
+                        from(gs, offsets[i]), ranks);
+                if (JniUtils.requiresGrad(pt(b))) {
+                    FloatBuffer lowI = from(lows, offsets[i]);
+                    accumulateProduct(manager, b, (c, beta) -> OpenBlas.gemm(true, false, width, rank, rows, scale,
+                            dy, out, lowI, ranks, beta, c, rank));
+                }
+                anyA |= JniUtils.requiresGrad(pt(adapter.a()));
+            }
+            if (anyA && adapters.length == 1) {
+                accumulateProduct(manager, adapters[0].a(), (c, beta) -> OpenBlas.gemm(true, false, ranks, in, rows,
+                        1f, gs, ranks, xs, in, beta, c, in));
+            } else if (anyA) {
+                NDArray da = manager.create(new Shape(ranks, in), DataType.FLOAT32);
+                OpenBlas.gemm(true, false, ranks, in, rows, 1f, gs, ranks, xs, in, 0f, floats(da), in);
+                for (int i = 0; i < adapters.length; i++) {
+                    NDArray a = adapters[i].a();
+                    if (JniUtils.requiresGrad(pt(a))) {
+                        try (NDArray rowsOfA = da.get(offsets[i] + ":" + (offsets[i] + a.getShape().get(0)))) {
+                            accumulateGradient(a, rowsOfA);
+                        }
+                    }
+                }
+                da.close();
+            }
+            OpenBlas.gemm(false, false, rows, in, ranks, 1f, gs, ranks, floats(aStack), in, 1f, dxs, in);
             g.close();
         }
     }
@@ -267,14 +420,25 @@ final class BlasTape {
         int in = (int) x.getShape().get(x.getShape().dimension() - 1);
         int rows = (int) (x.size() / in);
         int out = (int) y.getShape().get(y.getShape().dimension() - 1);
-        List<Branch> branches = new ArrayList<>();
+        List<LoraBranches> branches = new ArrayList<>();
         FloatBuffer ys = floats(y);
-        int col = 0;
+        int[] widths = new int[weights.length];
+        boolean anyAdapter = false;
         for (int i = 0; i < weights.length; i++) {
-            if (adapters[i] != null) {
-                branches.add(Branch.forward(manager, adapters[i], xs, rows, in, dropout, ys, out, col));
+            widths[i] = (int) weights[i].getShape().get(0);
+            anyAdapter |= adapters[i] != null;
+        }
+        if (anyAdapter && dropout == null) {
+            branches.add(SharedBranches.forward(manager, adapters, widths, xs, rows, in, ys, out));
+        } else if (anyAdapter) {
+            // each branch drops out its own copy of x: nothing to share
+            int col = 0;
+            for (int i = 0; i < weights.length; i++) {
+                if (adapters[i] != null) {
+                    branches.add(Branch.forward(manager, adapters[i], xs, rows, in, dropout, ys, out, col));
+                }
+                col += widths[i];
             }
-            col += (int) weights[i].getShape().get(0);
         }
         y.setRequiresGradient(true);
         entries.add(new Linear(x, xs, weights, branches, y, rows, in, out));
@@ -378,11 +542,92 @@ final class BlasTape {
      */
     void backward(NDArray loss) {
         JniUtils.backward(pt(loss), pt(loss.onesLike()), true, false);
+        backward();
+    }
+
+    /**
+     * Backpropagates through the whole forward from the gradient {@link #crossEntropy} handed to the last layer.
+     */
+    void backward() {
         for (int i = entries.size() - 1; i >= 0; i--) {
             entries.get(i).backward(manager);
         }
         workspaces.values().forEach(NDArray::close);
         workspaces.clear();
+    }
+
+    /**
+     * The weighted mean cross-entropy of the logits that the last recorded step, a {@link #linear} layer, produced,
+     * with its gradient handed straight to that layer: {@code factor · w_r / count · (softmax(x_r) - onehot(t_r))}
+     * per row. libtorch's fused softmax runs once; the rows' targets and weights are applied on the host, and the
+     * common scale {@code factor / count} goes into the layer's backward GEMMs. Autograd's log-softmax, gather and
+     * their backward (which zero-fill a logits-sized gradient, then read and write two more) never run, and no
+     * logits-sized array but the probabilities is made: for a 128K-word vocabulary and 4096 positions that is 2
+     * GiB instead of ~8. Then call {@link #backward()}.
+     *
+     * @param logits {@code [..., V]} float32, the leaf of the last recorded step
+     * @param targets each row's target word
+     * @param weights each row's weight (0 leaves the row unscored)
+     * @param count what the weighted sum is divided by (positive)
+     * @param factor what the loss is multiplied by before backpropagating (accumulation, loss scaling)
+     * @return the loss (not multiplied by {@code factor})
+     */
+    float crossEntropy(NDArray logits, long[] targets, float[] weights, float count, float factor) {
+        Step last = entries.isEmpty() ? null : entries.get(entries.size() - 1);
+        if (!(last instanceof Linear) || ((Linear) last).y != logits) {
+            throw new IllegalStateException("crossEntropy needs the logits of the tape's last linear layer");
+        }
+        int vocab = (int) logits.getShape().get(logits.getShape().dimension() - 1);
+        int rows = (int) (logits.size() / vocab);
+        if (targets.length != rows || weights.length != rows) {
+            throw new IllegalArgumentException(rows + " logit rows but " + targets.length + " targets and "
+                    + weights.length + " weights");
+        }
+        NDArray probabilities;
+        try (NoGradient off = NoGradient.scope()) {
+            probabilities = logits.softmax(-1);
+        }
+        FloatBuffer ps = floats(probabilities);
+        FloatBuffer xs = floats(logits);
+        double sum = 0;
+        for (int r = 0; r < rows; r++) {
+            int base = r * vocab;
+            float w = weights[r];
+            if (w == 0f) {
+                for (int j = 0; j < vocab; j++) {
+                    ps.put(base + j, 0f);
+                }
+                continue;
+            }
+            int t = Math.toIntExact(targets[r]);
+            if (t < 0 || t >= vocab) {
+                throw new IllegalArgumentException("target " + t + " of row " + r + " is outside the vocabulary of "
+                        + vocab);
+            }
+            float p = ps.get(base + t);
+            // -log p is exact enough until p underflows; then the row's log-sum-exp, from the logits
+            sum += w * (p >= 1e-30f ? -Math.log(p) : logSumExp(xs, base, vocab) - xs.get(base + t));
+            ps.put(base + t, p - 1f);
+            if (w != 1f) {
+                for (int j = 0; j < vocab; j++) {
+                    ps.put(base + j, ps.get(base + j) * w);
+                }
+            }
+        }
+        ((Linear) last).handGradient(probabilities, factor / count);
+        return (float) (sum / count);
+    }
+
+    private static double logSumExp(FloatBuffer xs, int base, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            max = Math.max(max, xs.get(base + j));
+        }
+        double sum = 0;
+        for (int j = 0; j < n; j++) {
+            sum += Math.exp(xs.get(base + j) - max);
+        }
+        return max + Math.log(sum);
     }
 
     /**
@@ -402,6 +647,45 @@ final class BlasTape {
      */
     static void accumulateGradient(NDArray leaf, NDArray g) {
         JniUtils.backward(pt(leaf), pt(g), false, false);
+    }
+
+    /** A product written into {@code c} with {@code c = product + beta · c}. */
+    @FunctionalInterface
+    interface ProductInto {
+        /**
+         * @param c where the product goes
+         * @param beta 0 (overwrite) or 1 (add to what {@code c} holds)
+         */
+        void run(FloatBuffer c, float beta);
+    }
+
+    /**
+     * Adds a product to a leaf's {@code .grad}, as {@link #accumulateGradient} would: straight into the gradient's
+     * memory ({@code beta = 1}) when it already exists as a contiguous float32 array (from the second step on, as
+     * optimizers zero gradients in place), else through a temporary. The first spares a weight-sized temporary and
+     * a pass over it per step.
+     *
+     * @param manager where a temporary may be created
+     * @param leaf a parameter that requires gradients
+     * @param product the product, of the leaf's shape
+     */
+    static void accumulateProduct(NDManager manager, NDArray leaf, ProductInto product) {
+        NDArray grad = JniUtils.getGradient(pt(leaf));
+        if (grad != null) {
+            try {
+                if (grad.getDataType() == DataType.FLOAT32 && grad.getShape().equals(leaf.getShape())
+                        && TorchTensors.isContiguous(grad)) {
+                    product.run(floats(grad), 1f);
+                    return;
+                }
+            } finally {
+                grad.close();
+            }
+        }
+        NDArray g = manager.create(leaf.getShape(), DataType.FLOAT32);
+        product.run(floats(g), 0f);
+        accumulateGradient(leaf, g);
+        g.close();
     }
 
     /** @return the array as libtorch's */

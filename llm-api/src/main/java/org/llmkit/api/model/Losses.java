@@ -41,7 +41,7 @@ public final class Losses {
      * @return a 0-dim float32 array
      */
     public static NDArray causalLm(NDManager m, DecoderModel model, int[][] batch, ForwardOptions options) {
-        return causalLm(m, model, new Rows(batch, options.documentSeparator()), options, null);
+        return causalLm(m, model, new Rows(batch, options.documentSeparator()), options);
     }
 
     /**
@@ -66,22 +66,26 @@ public final class Losses {
         }
         Rows rows = new Rows(batch, options.documentSeparator());
         BlasTape tape = model.trainingTape(m, batch.length * rows.length);
-        NDArray loss = causalLm(m, model, rows, options, tape);
+        if (tape != null) {
+            // the loss and its gradient on the host, handed to the head's backward (BlasTape.crossEntropy)
+            NDArray logits = logits(m, model, rows, options, tape, SCORED_POSITIONS);
+            float loss = tape.crossEntropy(logits, rows.targets, rows.weights, Math.max(rows.scored, 1), factor);
+            tape.backward();
+            return loss;
+        }
+        NDArray loss = causalLm(m, model, rows, options);
         // a torch-owned constant, not a Java scalar: autograd keeps it for backward
         NDArray scaled = loss.mul(m.full(new Shape(), factor, DataType.FLOAT32));
-        if (tape != null) {
-            tape.backward(scaled);
-        } else {
-            JniUtils.backward((PtNDArray) scaled, (PtNDArray) scaled.onesLike(), false, false);
-        }
+        JniUtils.backward((PtNDArray) scaled, (PtNDArray) scaled.onesLike(), false, false);
         return loss.getFloat();
     }
 
-    private static NDArray causalLm(NDManager m, DecoderModel model, Rows rows, ForwardOptions options,
-            BlasTape tape) {
-        // the last position predicts nothing: only the first T-1 are projected onto the vocabulary (no [B,T,V]
-        // slice, whose backward would zero-fill and copy the whole logits' gradient)
-        NDArray logits = logits(m, model, rows, options, tape, new NDIndex(":, :-1, :"));
+    // the last position predicts nothing: only the first T-1 are projected onto the vocabulary (no [B,T,V] slice,
+    // whose backward would zero-fill and copy the whole logits' gradient)
+    private static final NDIndex SCORED_POSITIONS = new NDIndex(":, :-1, :");
+
+    private static NDArray causalLm(NDManager m, DecoderModel model, Rows rows, ForwardOptions options) {
+        NDArray logits = logits(m, model, rows, options, null, SCORED_POSITIONS);
         int b = rows.positions.length;
         int t = rows.length;
         return scoredCrossEntropy(logits, m.create(rows.targets, new Shape(b, t - 1)),

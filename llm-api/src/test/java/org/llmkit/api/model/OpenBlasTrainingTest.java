@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 import org.llmkit.api.Fixtures;
 import org.llmkit.api.LanguageModel;
+import org.llmkit.api.LoraConfig;
 
 /**
  * A training micro-batch whose linear layers run on OpenBLAS outside autograd ({@link BlasTape}) gives the loss
@@ -82,6 +83,28 @@ class OpenBlasTrainingTest {
     }
 
     @Test
+    void loraOnEveryProjectionWithoutDropoutGivesAutogradsGradientsOverAccumulatedMicroBatches() throws Exception {
+        try (LanguageModel model = LanguageModel.load(Fixtures.hfTiny().resolve("llama3"))) {
+            DecoderModel block = model.block();
+            block.attachLora(LoraConfig.of(4, 8, "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+                    "down_proj"));
+            // random A and B (PEFT starts B at zero, which would leave every A without a gradient)
+            java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+            block.adapterShapes().forEach((n, shape) -> {
+                float[] values = new float[Math.toIntExact(shape.size())];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) (random.nextGaussian() * 0.05);
+                }
+                block.setWeight(n, model.manager().create(values, shape));
+            });
+            block.parameters().forEach((n, p) -> p.getArray().setRequiresGradient(n.contains("lora_")));
+            Map<String, float[]> grads = assertSameGradients(model, RAGGED, ForwardOptions.DEFAULT, 2);
+            assertThat(grads).hasSize(2 * 7 * block.config().numLayers())
+                    .allSatisfy((n, g) -> assertThat(n).contains("lora_"));
+        }
+    }
+
+    @Test
     void aBackwardOutsideAGradientCollectorIsRefused() throws Exception {
         try (LanguageModel model = LanguageModel.load(Fixtures.hfTiny().resolve("llama3"));
                 NDManager m = model.manager().newSubManager()) {
@@ -110,18 +133,22 @@ class OpenBlasTrainingTest {
         model.block().parameters().values().forEach(p -> p.getArray().setRequiresGradient(true));
     }
 
-    // runs the batch `micro` times on each kernel (accumulating), compares losses and gradients, returns OpenBLAS's
+    // runs the batch `micro` times on each kernel (accumulating), compares losses and gradients, returns OpenBLAS's;
+    // OpenBLAS runs first, on a model whose parameters have no .grad yet (the tape then accumulates through
+    // temporaries, and from the second micro-batch on straight into .grad)
     private static Map<String, float[]> assertSameGradients(LanguageModel model, int[][] batch, ForwardOptions options,
             int micro) {
         DecoderModel block = model.block();
-        block.trainingGemm(TrainingGemm.LIBTORCH);
-        float[] autogradLoss = run(model, batch, options, micro);
-        Map<String, float[]> autograd = gradients(block);
-        assertThat(block.trainsOnOpenBlas()).isFalse();
+        block.parameters().forEach((n, p) -> assertThat(JniUtils.getGradient((PtNDArray) p.getArray()))
+                .as(n + " has no gradient yet").isNull());
         block.trainingGemm(TrainingGemm.OPENBLAS);
         float[] blasLoss = run(model, batch, options, micro);
         Map<String, float[]> blas = gradients(block);
         assertThat(block.trainsOnOpenBlas()).isTrue();
+        block.trainingGemm(TrainingGemm.LIBTORCH);
+        float[] autogradLoss = run(model, batch, options, micro);
+        Map<String, float[]> autograd = gradients(block);
+        assertThat(block.trainsOnOpenBlas()).isFalse();
         assertThat(blasLoss[0]).isCloseTo(autogradLoss[0], org.assertj.core.data.Offset.offset(1e-5f));
         assertThat(blas.keySet()).isEqualTo(autograd.keySet());
         double worst = 0;
