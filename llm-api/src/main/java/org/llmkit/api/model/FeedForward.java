@@ -14,6 +14,7 @@ final class FeedForward extends SkeletonBlock {
     private final Projection down;
     private final String activation;
     private final Constants constants;
+    private final Kernels kernels;
 
     FeedForward(Map<String, Parameter> registry, String prefix, ModelConfig c, DecoderSpec.Mlp kind,
             Constants constants, Kernels kernels) {
@@ -25,6 +26,7 @@ final class FeedForward extends SkeletonBlock {
         down = addChildBlock("down_proj", new Projection(registry, prefix + "down_proj", c.mlpBias(), kernels));
         activation = c.hiddenAct();
         this.constants = constants;
+        this.kernels = kernels;
     }
 
     List<Projection> projections() {
@@ -48,7 +50,9 @@ final class FeedForward extends SkeletonBlock {
             h = Activations.apply(activation, up.apply(x, ctx), constants);
         } else {
             NDArray[] gu = Projection.applyAll(x, ctx, gate, up);
-            h = Activations.apply(activation, gu[0], constants).mul(gu[1]);
+            boolean silu = "silu".equals(activation) || "swish".equals(activation);
+            h = silu && kernels.fused() ? kernels.ops().swiglu(gu[0], gu[1])
+                    : Activations.apply(activation, gu[0], constants).mul(gu[1]);
         }
         return down.apply(h, ctx);
     }

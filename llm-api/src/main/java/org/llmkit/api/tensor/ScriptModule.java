@@ -73,14 +73,24 @@ public final class ScriptModule implements AutoCloseable {
     }
 
     /**
-     * Calls a method with a single tensor result.
+     * Calls a method with a single tensor result, recording autograd as eager ops would. It runs in the plain
+     * interpreter, as {@link #callInference} does: the profiling graph executor swaps in a specialised graph
+     * after a few calls, whose backward may round differently, so the same step could give different gradients
+     * depending on how many calls came before it. A resumed FP16 or BF16 run drifted from an uninterrupted one by
+     * 2e-5 in its loss two steps after resuming, once the gated MLP ran through {@code swiglu} with the executor
+     * on; in the interpreter they agree within 1e-6 (ResumeTest, LowPrecisionModelTest).
      *
      * @param method the method name (one of those given to {@link #load})
      * @param inputs its tensor arguments, in order; names are ignored
      * @return the result, in the first input's manager
      */
     public NDArray call(String method, NDArray... inputs) {
-        return run(method, true, inputs).singletonOrThrow();
+        JniUtils.setGraphExecutorOptimize(false);
+        try {
+            return run(method, true, inputs).singletonOrThrow();
+        } finally {
+            JniUtils.setGraphExecutorOptimize(GRAPH_OPTIMIZER_DEFAULT);
+        }
     }
 
     /**

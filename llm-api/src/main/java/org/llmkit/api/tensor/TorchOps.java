@@ -207,6 +207,24 @@ public final class TorchOps implements AutoCloseable {
     }
 
     /**
+     * The gated MLP's {@code silu(gate) * up} as HF computes it ({@code ACT2FN["silu"]} is
+     * {@code torch.nn.functional.silu}): aten's {@code silu}, then a product. Differentiable; its
+     * backward is aten's fused {@code silu_backward} and the product's, three elementwise passes where
+     * {@code gate * sigmoid(gate) * up} composed of DJL ops takes six.
+     *
+     * @param gate the gate projection's output {@code [..., I]}
+     * @param up the up projection's output, the same shape and type
+     * @return {@code silu(gate) * up}
+     */
+    public NDArray swiglu(NDArray gate, NDArray up) {
+        if (!gate.getShape().equals(up.getShape())) {
+            throw new IllegalArgumentException(
+                    "swiglu needs gate and up of one shape, found " + gate.getShape() + " and " + up.getShape());
+        }
+        return call(TorchOpsSource.SWIGLU, gate, up);
+    }
+
+    /**
      * HF {@code LlamaRMSNorm}, op for op: {@code h = x.to(float32); h = h * rsqrt(mean(h^2, -1,
      * keepdim) + eps); return weight * h.to(x.dtype)}. Differentiable.
      *

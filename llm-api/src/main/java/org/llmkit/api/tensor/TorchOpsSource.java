@@ -23,6 +23,7 @@ final class TorchOpsSource {
     static final String SDPA_MASK = "sdpa_mask";
     static final String SDPA_MASK_GQA = "sdpa_mask_gqa";
     static final String RMS_NORM = "rms_norm";
+    static final String SWIGLU = "swiglu";
     static final String MULTINOMIAL = "multinomial";
     static final String LINEAR = "linear";
     static final String LINEAR_BIAS = "linear_bias";
@@ -42,6 +43,7 @@ final class TorchOpsSource {
                     SDPA_MASK,
                     SDPA_MASK_GQA,
                     RMS_NORM,
+                    SWIGLU,
                     MULTINOMIAL,
                     LINEAR,
                     LINEAR_BIAS,
@@ -96,6 +98,11 @@ final class TorchOpsSource {
                             variance = torch.mean(torch.pow(h, 2), [-1], True)
                             h = torch.mul(h, torch.rsqrt(torch.add(variance, float(eps))))
                             return torch.mul(weight, torch.to(h, input_dtype))
+                        """,
+                        // HF's ACT2FN["silu"](gate) * up: aten's silu, whose backward is one fused kernel
+                        """
+                        def swiglu(self, gate: Tensor, up: Tensor) -> Tensor:
+                            return torch.mul(torch.silu(gate), up)
                         """,
                         """
                         def multinomial(self, probs: Tensor, num_samples: Tensor) -> Tensor:

@@ -186,6 +186,39 @@ class TorchOpsMatchesComposedOpsTest {
     }
 
     @Test
+    void swigluValuesAndGradientsMatchComposedSiluTimesUp() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            m.getEngine().setRandomSeed(9);
+            NDArray probe = m.randomNormal(new Shape(3, 20));
+            NDArray[] fused = swigluWithGradients(m, probe, true);
+            NDArray[] composed = swigluWithGradients(m, probe, false);
+            for (int i = 0; i < 3; i++) {
+                assertThat(fused[i].abs().sum().getFloat()).isPositive();
+                assertThat(maxAbsDiff(fused[i], composed[i]))
+                        .as(new String[] {"value", "gate gradient", "up gradient"}[i])
+                        .isLessThanOrEqualTo(1e-5f);
+            }
+            assertThatThrownBy(() -> ops.swiglu(probe, probe.reshape(20, 3)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(20, 3)");
+        }
+    }
+
+    // silu(gate) * up and the gradients of <out, probe>, fused or as gate * sigmoid(gate) * up
+    private static NDArray[] swigluWithGradients(NDManager m, NDArray probe, boolean fused) {
+        m.getEngine().setRandomSeed(10);
+        NDArray gate = m.randomNormal(new Shape(3, 20)).mul(3);   // both tails of the sigmoid
+        NDArray up = m.randomNormal(new Shape(3, 20));
+        gate.setRequiresGradient(true);
+        up.setRequiresGradient(true);
+        NDArray out;
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            out = fused ? ops.swiglu(gate, up) : gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up);
+            collector.backward(out.mul(probe).sum());
+        }
+        return new NDArray[] {out, gate.getGradient(), up.getGradient()};
+    }
+
+    @Test
     void gradientsFlowThroughBf16Casts() {
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
             NDArray x = m.create(new float[] {1f, 2f, 3f});
