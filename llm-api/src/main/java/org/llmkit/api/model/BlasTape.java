@@ -559,11 +559,13 @@ final class BlasTape {
     /**
      * The weighted mean cross-entropy of the logits that the last recorded step, a {@link #linear} layer, produced,
      * with its gradient handed straight to that layer: {@code factor · w_r / count · (softmax(x_r) - onehot(t_r))}
-     * per row. libtorch's fused softmax runs once; the rows' targets and weights are applied on the host, and the
-     * common scale {@code factor / count} goes into the layer's backward GEMMs. Autograd's log-softmax, gather and
-     * their backward (which zero-fill a logits-sized gradient, then read and write two more) never run, and no
-     * logits-sized array but the probabilities is made: for a 128K-word vocabulary and 4096 positions that is 2
-     * GiB instead of ~8. Then call {@link #backward()}.
+     * per row. libtorch's log-softmax runs once (the loss reads the targets' log-probabilities from it) and its
+     * exponential gives the probabilities; the rows' targets and weights are applied on the host, and the common
+     * scale {@code factor / count} goes into the layer's backward GEMMs. The backward of autograd's gather and
+     * log-softmax (a zero-filled logits-sized gradient, then another read and written) never runs, and at most
+     * three logits-sized arrays live at once (logits, log-probabilities, probabilities; the second freed at once)
+     * where autograd's path holds four until the head's backward: 6 GiB instead of 8 for a 128K-word vocabulary
+     * and 4096 positions. Then call {@link #backward()}.
      *
      * @param logits {@code [..., V]} float32, the leaf of the last recorded step
      * @param targets each row's target word
@@ -584,12 +586,23 @@ final class BlasTape {
                     + weights.length + " weights");
         }
         NDArray probabilities;
-        try (NoGradient off = NoGradient.scope()) {
-            probabilities = logits.softmax(-1);
+        double sum = 0;
+        try (NoGradient off = NoGradient.scope(); NDArray logProbabilities = logits.logSoftmax(-1)) {
+            FloatBuffer lps = floats(logProbabilities);
+            for (int r = 0; r < rows; r++) {
+                if (weights[r] != 0f) {
+                    int t = Math.toIntExact(targets[r]);
+                    if (t < 0 || t >= vocab) {
+                        throw new IllegalArgumentException("target " + t + " of row " + r
+                                + " is outside the vocabulary of " + vocab);
+                    }
+                    sum -= weights[r] * lps.get(r * vocab + t);
+                }
+            }
+            // libtorch's log-softmax then exp: 5x faster than its softmax over 32000 words here
+            probabilities = logProbabilities.exp();
         }
         FloatBuffer ps = floats(probabilities);
-        FloatBuffer xs = floats(logits);
-        double sum = 0;
         for (int r = 0; r < rows; r++) {
             int base = r * vocab;
             float w = weights[r];
@@ -599,15 +612,8 @@ final class BlasTape {
                 }
                 continue;
             }
-            int t = Math.toIntExact(targets[r]);
-            if (t < 0 || t >= vocab) {
-                throw new IllegalArgumentException("target " + t + " of row " + r + " is outside the vocabulary of "
-                        + vocab);
-            }
-            float p = ps.get(base + t);
-            // -log p is exact enough until p underflows; then the row's log-sum-exp, from the logits
-            sum += w * (p >= 1e-30f ? -Math.log(p) : logSumExp(xs, base, vocab) - xs.get(base + t));
-            ps.put(base + t, p - 1f);
+            int t = (int) targets[r];
+            ps.put(base + t, ps.get(base + t) - 1f);
             if (w != 1f) {
                 for (int j = 0; j < vocab; j++) {
                     ps.put(base + j, ps.get(base + j) * w);
@@ -616,18 +622,6 @@ final class BlasTape {
         }
         ((Linear) last).handGradient(probabilities, factor / count);
         return (float) (sum / count);
-    }
-
-    private static double logSumExp(FloatBuffer xs, int base, int n) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) {
-            max = Math.max(max, xs.get(base + j));
-        }
-        double sum = 0;
-        for (int j = 0; j < n; j++) {
-            sum += Math.exp(xs.get(base + j) - max);
-        }
-        return max + Math.log(sum);
     }
 
     /**
