@@ -78,7 +78,7 @@ final class BlasTape {
         private final NDArray x;
         private final FloatBuffer xs;
         private final NDArray[] weights;
-        private final List<LoraBranches> branches;
+        private final List<Branches> branches;
         private final NDArray y;
         private final int rows;
         private final int in;
@@ -86,7 +86,7 @@ final class BlasTape {
         private NDArray handed;
         private float handedScale;
 
-        Linear(NDArray x, FloatBuffer xs, NDArray[] weights, List<LoraBranches> branches, NDArray y, int rows,
+        Linear(NDArray x, FloatBuffer xs, NDArray[] weights, List<Branches> branches, NDArray y, int rows,
                 int in, int out) {
             this.x = x;
             this.xs = xs;
@@ -130,7 +130,7 @@ final class BlasTape {
                         col == 0 ? 0f : 1f, dxs, in);
                 col += n;
             }
-            for (LoraBranches branch : branches) {
+            for (Branches branch : branches) {
                 branch.backward(manager, dys, alpha, out, dxs);
             }
             JniUtils.backward(pt(x), pt(dx), true, false);
@@ -153,121 +153,39 @@ final class BlasTape {
     }
 
     /**
-     * One LoRA branch as it ran in the forward: its adapter, the first column of the layer's output it added to,
-     * its (dropped-out) input and its rank-r activations {@code low = input A^T}, kept for the backward.
-     */
-    private record Branch(Adapter adapter, int col, int rows, int in, FloatBuffer input, BitSet dropped, float kept,
-            NDArray low) implements LoraBranches {
-        /**
-         * Runs the branch and adds it to its columns of the layer's output.
-         *
-         * @param xs the layer's input {@code [rows, in]}
-         * @param dropout the forward's LoRA dropout, or null; its mask is drawn here, in the order in which the
-         *     autograd path draws it
-         * @param ys the layer's output {@code [rows, out]}, its base product already in place
-         * @param col the first column of this weight's output
-         */
-        static Branch forward(NDManager manager, Adapter adapter, FloatBuffer xs, int rows, int in,
-                LoraDropout dropout, FloatBuffer ys, int out, int col) {
-            int rank = (int) adapter.a().getShape().get(0);
-            int width = (int) adapter.b().getShape().get(0);
-            FloatBuffer input = xs;
-            BitSet dropped = null;
-            if (dropout != null) {
-                input = floats(manager.create(new Shape(rows, in), DataType.FLOAT32));
-                dropped = dropout.applyOnHost(xs, input, rows * in);
-            }
-            NDArray low = manager.create(new Shape(rows, rank), DataType.FLOAT32);
-            FloatBuffer lows = floats(low);
-            OpenBlas.gemm(false, true, rows, rank, in, 1f, input, in, floats(adapter.a()), in, 0f, lows, rank);
-            OpenBlas.gemm(false, true, rows, width, rank, adapter.scale(), lows, rank, floats(adapter.b()), rank, 1f,
-                    from(ys, col), out);
-            return new Branch(adapter, col, rows, in, input, dropped, dropout == null ? 1f : dropout.keptScale(),
-                    low);
-        }
-
-        /**
-         * With {@code g = scale · dY_i B [rows, r]}: {@code dB += scale · dY_i^T low}, {@code dA += g^T input},
-         * {@code dX += (g A) ∘ mask}.
-         */
-        @Override
-        public void backward(NDManager manager, FloatBuffer dys, float alpha, int out, FloatBuffer dxs) {
-            NDArray a = adapter.a();
-            NDArray b = adapter.b();
-            int rank = (int) a.getShape().get(0);
-            int width = (int) b.getShape().get(0);
-            FloatBuffer dy = from(dys, col);
-            NDArray g = manager.create(new Shape(rows, rank), DataType.FLOAT32);
-            FloatBuffer gs = floats(g);
-            float scale = alpha * adapter.scale();
-            OpenBlas.gemm(false, false, rows, rank, width, scale, dy, out, floats(b), rank, 0f, gs, rank);
-            if (JniUtils.requiresGrad(pt(b))) {
-                FloatBuffer lows = floats(low);
-                accumulateProduct(manager, b, (c, beta) -> OpenBlas.gemm(true, false, width, rank, rows, scale, dy,
-                        out, lows, rank, beta, c, rank));
-            }
-            if (JniUtils.requiresGrad(pt(a))) {
-                accumulateProduct(manager, a, (c, beta) -> OpenBlas.gemm(true, false, rank, in, rows, 1f, gs, rank,
-                        input, in, beta, c, in));
-            }
-            if (dropped == null) {
-                OpenBlas.gemm(false, false, rows, in, rank, 1f, gs, rank, floats(a), in, 1f, dxs, in);
-            } else {
-                NDArray dInput = manager.create(new Shape(rows, in), DataType.FLOAT32);
-                FloatBuffer di = floats(dInput);
-                OpenBlas.gemm(false, false, rows, in, rank, 1f, gs, rank, floats(a), in, 0f, di, in);
-                for (int i = 0, n = rows * in; i < n; i++) {
-                    if (!dropped.get(i)) {
-                        dxs.put(i, dxs.get(i) + di.get(i) * kept);
-                    }
-                }
-                dInput.close();
-            }
-            g.close();
-        }
-    }
-
-    /** The LoRA branches of a taped linear layer, as they ran in the forward. */
-    private interface LoraBranches {
-        /**
-         * Accumulates the adapters' gradients and adds the branches' share to the layer's input gradient.
-         *
-         * @param manager where temporaries may be created
-         * @param dys the layer's output gradient {@code [rows, out]}, to be multiplied by {@code alpha}
-         * @param alpha the scale of {@code dys}
-         * @param out the layer's output width
-         * @param dxs the layer's input gradient {@code [rows, in]}, accumulated into
-         */
-        void backward(NDManager manager, FloatBuffer dys, float alpha, int out, FloatBuffer dxs);
-    }
-
-    /**
-     * The LoRA branches of a layer's weights when they all read the layer's input itself (no dropout): their
-     * {@code A} matrices stacked into one {@code [Σ r_i, in]}, so that the rank-r products that read or write
-     * {@code x}-sized arrays ({@code x A^T}, {@code g^T x}, {@code g A}) run once for all branches rather than once
-     * per branch. Each {@code B} side still runs per branch, on that weight's columns of the output. Each product
-     * is the per-branch one with the other branches' columns beside it, so the results are the same up to
-     * float32 summation order.
+     * LoRA branches of a taped linear layer's weights that read one input, as they ran in the forward: the layer's
+     * input itself (all the layer's branches, without dropout), or one branch's dropped-out copy of it. Their
+     * {@code A} matrices are stacked into one {@code [Σ r_i, in]}, so that the rank-r products that read or write
+     * input-sized arrays ({@code x A^T}, {@code g^T x}, {@code g A}) run once for all of them rather than once per
+     * branch; each {@code B} side runs per branch, on that weight's columns of the output. Each product is the
+     * per-branch one with the other branches' columns beside it: the same results up to float32 summation order.
      *
      * @param adapters the branches' adapters
      * @param cols the first output column of each branch's weight
      * @param offsets the first row of each branch's {@code A} in {@code aStack} (and column in {@code low})
      * @param ranks {@code Σ r_i}
+     * @param xs the branches' input {@code [rows, in]}
+     * @param dropped for one branch's dropped-out input, the zeroed positions (the others were multiplied by
+     *     {@code kept}); null when the input is the layer's own
+     * @param kept the dropout's scale of the kept elements
      * @param aStack the stacked {@code A} matrices (the adapter's own {@code A} when there is one branch)
-     * @param low {@code x aStack^T [rows, Σ r_i]}
+     * @param low {@code xs aStack^T [rows, Σ r_i]}
      */
-    private record SharedBranches(Adapter[] adapters, int[] cols, int[] offsets, int ranks, int rows, int in,
-            FloatBuffer xs, NDArray aStack, NDArray low) implements LoraBranches {
+    private record Branches(Adapter[] adapters, int[] cols, int[] offsets, int ranks, int rows, int in,
+            FloatBuffer xs, BitSet dropped, float kept, NDArray aStack, NDArray low) {
         /**
          * Runs the branches and adds them to their columns of the layer's output.
          *
-         * @param adapters each weight's adapter, or null where it has none (at least one is not null)
+         * @param adapters each weight's adapter, or null where it has none or its branch is run apart (at least
+         *     one is not null; exactly one when {@code dropped} is not null)
          * @param widths each weight's output rows
-         * @param xs the layer's input {@code [rows, in]}
+         * @param xs the branches' input {@code [rows, in]}
+         * @param dropped see the record; null for none
+         * @param kept see the record
          * @param ys the layer's output {@code [rows, out]}, its base product already in place
          */
-        static SharedBranches forward(NDManager manager, Adapter[] adapters, int[] widths, FloatBuffer xs, int rows,
-                int in, FloatBuffer ys, int out) {
+        static Branches forward(NDManager manager, Adapter[] adapters, int[] widths, FloatBuffer xs, int rows,
+                int in, BitSet dropped, float kept, FloatBuffer ys, int out) {
             List<Adapter> present = new ArrayList<>();
             List<Integer> colList = new ArrayList<>();
             int col = 0;
@@ -279,6 +197,9 @@ final class BlasTape {
                 col += widths[i];
             }
             Adapter[] used = present.toArray(new Adapter[0]);
+            if (dropped != null && used.length != 1) {
+                throw new IllegalArgumentException("a dropped-out input belongs to one branch, found " + used.length);
+            }
             int[] cols = colList.stream().mapToInt(Integer::intValue).toArray();
             int[] offsets = new int[used.length];
             int ranks = 0;
@@ -304,15 +225,21 @@ final class BlasTape {
                 OpenBlas.gemm(false, true, rows, width, rank, adapter.scale(), from(lows, offsets[i]), ranks,
                         floats(adapter.b()), rank, 1f, from(ys, cols[i]), out);
             }
-            return new SharedBranches(used, cols, offsets, ranks, rows, in, xs, aStack, low);
+            return new Branches(used, cols, offsets, ranks, rows, in, xs, dropped, kept, aStack, low);
         }
 
         /**
-         * With {@code g_i = scale_i · dY_i B_i} side by side in {@code g [rows, Σ r_i]}:
-         * {@code dB_i += scale_i · dY_i^T low_i}, {@code [dA_1; dA_2; ...] += g^T x}, {@code dX += g aStack}.
+         * With {@code g_i = alpha · scale_i · dY_i B_i} side by side in {@code g [rows, Σ r_i]}:
+         * {@code dB_i += alpha · scale_i · dY_i^T low_i}, {@code [dA_1; dA_2; ...] += g^T xs},
+         * {@code dX += (g aStack) ∘ mask}.
+         *
+         * @param manager where temporaries may be created
+         * @param dys the layer's output gradient {@code [rows, out]}, to be multiplied by {@code alpha}
+         * @param alpha the scale of {@code dys}
+         * @param out the layer's output width
+         * @param dxs the layer's input gradient {@code [rows, in]}, accumulated into
          */
-        @Override
-        public void backward(NDManager manager, FloatBuffer dys, float alpha, int out, FloatBuffer dxs) {
+        void backward(NDManager manager, FloatBuffer dys, float alpha, int out, FloatBuffer dxs) {
             NDArray g = manager.create(new Shape(rows, ranks), DataType.FLOAT32);
             FloatBuffer gs = floats(g);
             FloatBuffer lows = floats(low);
@@ -349,7 +276,19 @@ final class BlasTape {
                 }
                 da.close();
             }
-            OpenBlas.gemm(false, false, rows, in, ranks, 1f, gs, ranks, floats(aStack), in, 1f, dxs, in);
+            if (dropped == null) {
+                OpenBlas.gemm(false, false, rows, in, ranks, 1f, gs, ranks, floats(aStack), in, 1f, dxs, in);
+            } else {
+                NDArray dInput = manager.create(new Shape(rows, in), DataType.FLOAT32);
+                FloatBuffer di = floats(dInput);
+                OpenBlas.gemm(false, false, rows, in, ranks, 1f, gs, ranks, floats(aStack), in, 0f, di, in);
+                for (int i = 0, n = rows * in; i < n; i++) {
+                    if (!dropped.get(i)) {
+                        dxs.put(i, dxs.get(i) + di.get(i) * kept);
+                    }
+                }
+                dInput.close();
+            }
             g.close();
         }
     }
@@ -420,7 +359,7 @@ final class BlasTape {
         int in = (int) x.getShape().get(x.getShape().dimension() - 1);
         int rows = (int) (x.size() / in);
         int out = (int) y.getShape().get(y.getShape().dimension() - 1);
-        List<LoraBranches> branches = new ArrayList<>();
+        List<Branches> branches = new ArrayList<>();
         FloatBuffer ys = floats(y);
         int[] widths = new int[weights.length];
         boolean anyAdapter = false;
@@ -429,15 +368,18 @@ final class BlasTape {
             anyAdapter |= adapters[i] != null;
         }
         if (anyAdapter && dropout == null) {
-            branches.add(SharedBranches.forward(manager, adapters, widths, xs, rows, in, ys, out));
+            branches.add(Branches.forward(manager, adapters, widths, xs, rows, in, null, 1f, ys, out));
         } else if (anyAdapter) {
-            // each branch drops out its own copy of x: nothing to share
-            int col = 0;
+            // each branch drops out its own copy of x (masks drawn in the autograd path's order): nothing to share
             for (int i = 0; i < weights.length; i++) {
                 if (adapters[i] != null) {
-                    branches.add(Branch.forward(manager, adapters[i], xs, rows, in, dropout, ys, out, col));
+                    FloatBuffer input = floats(manager.create(new Shape(rows, in), DataType.FLOAT32));
+                    BitSet dropped = dropout.applyOnHost(xs, input, rows * in);
+                    Adapter[] one = new Adapter[weights.length];
+                    one[i] = adapters[i];
+                    branches.add(Branches.forward(manager, one, widths, input, rows, in, dropped,
+                            dropout.keptScale(), ys, out));
                 }
-                col += widths[i];
             }
         }
         y.setRequiresGradient(true);
