@@ -31,9 +31,9 @@ import java.util.Map;
  * steps in reverse: for a linear layer, {@code dX = dY W} (plus the branches' share) goes into autograd with
  * {@code x.backward(dX)}, and {@code dW = dY^T X} and the adapters' gradients are added to each trainable
  * parameter's {@code .grad} (by the GEMM itself once the gradient exists, see {@link #accumulateProduct}); for
- * attention, the gradient of the q/k/v leaf is accumulated into that leaf's {@code .grad} (read by the q/k/v
- * layer's step, next in the walk) and the biases' into theirs; for a cut, the leaf's gradient continues into the
- * previous layer. Reverse recording order is a topological order, so a leaf's gradient is complete when its step
+ * attention, the gradient of the q/k/v leaf is handed to the q/k/v layer's step, next in the walk
+ * ({@link #handGradient}), and the biases' go into their {@code .grad}; for a cut, the leaf's gradient continues
+ * into the previous layer. Reverse recording order is a topological order, so a leaf's gradient is complete when its step
  * is reached. Graph segments may be traversed by two of these calls (the residual add under a norm), so the graph
  * is kept until the forward's arrays are closed.
  *
@@ -98,19 +98,31 @@ final class BlasTape {
             this.out = out;
         }
 
-        /** Makes {@code scale · dy} this layer's output gradient, in place of {@code y}'s {@code .grad}. */
+        /** Makes {@code scale · dy} this layer's output gradient, added to whatever {@code y}'s {@code .grad} holds. */
         void handGradient(NDArray dy, float scale) {
+            if (handed != null) {
+                throw new IllegalStateException("this linear layer's output gradient was handed over already");
+            }
             handed = dy;
             handedScale = scale;
         }
 
         @Override
         public void backward(NDManager manager) {
-            NDArray dy = handed != null ? handed : JniUtils.getGradient(pt(y));
+            NDArray dy = JniUtils.getGradient(pt(y));
+            float alpha = 1f;
+            if (handed != null && dy == null) {
+                dy = handed;
+                alpha = handedScale;
+            } else if (handed != null) {
+                // y was read in autograd as well: both shares (not the case for the steps that hand one over)
+                try (NoGradient off = NoGradient.scope(); NDArray fromGraph = dy) {
+                    dy = handed.muli(handedScale).addi(fromGraph);
+                }
+            }
             if (dy == null) {
                 return;
             }
-            float alpha = handed != null ? handedScale : 1f;
             FloatBuffer dys = floats(dy);
             inputGradient(manager, dys, alpha);
             weightGradients(manager, dys, alpha);
@@ -562,8 +574,36 @@ final class BlasTape {
                 }
             }
         }
-        ((Linear) last).handGradient(probabilities, factor / count);
+        handGradient(logits, probabilities, factor / count);
         return (float) (sum / count);
+    }
+
+    /**
+     * Hands a step's gradient for its input {@code y} straight to the step of the {@link #linear} layer that made
+     * {@code y}, instead of adding it to {@code y}'s {@code .grad} (which would copy it, as libtorch keeps a
+     * gradient it did not make): that layer's backward reads it, scaled, and closes it. For a {@code y} no linear
+     * layer of this tape made (a leaf of the caller's), it is added to {@code y}'s {@code .grad} and closed.
+     *
+     * @param y the leaf the gradient belongs to
+     * @param dy the gradient, of {@code y}'s shape, float32, contiguous; the tape closes it
+     * @param scale what {@code dy} is multiplied by
+     */
+    void handGradient(NDArray y, NDArray dy, float scale) {
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            if (entries.get(i) instanceof Linear linear && linear.y == y) {
+                linear.handGradient(dy, scale);
+                return;
+            }
+        }
+        try (NoGradient off = NoGradient.scope()) {
+            accumulateGradient(y, scale == 1f ? dy : dy.muli(scale));
+        }
+        dy.close();
+    }
+
+    /** {@link #handGradient(NDArray, NDArray, float)} with scale 1. */
+    void handGradient(NDArray y, NDArray dy) {
+        handGradient(y, dy, 1f);
     }
 
     /**

@@ -38,8 +38,8 @@ import java.util.Arrays;
  * {@code dS = P ∘ (dP - rowsum(dO ∘ O))} (in P's memory), {@code dQ = scale dS K}, {@code dK += scale dS^T Q}; the
  * grouped rows sum {@code dK, dV} over the G query heads of a key head. {@code dV} and {@code dK} accumulate straight
  * into their columns of one {@code dY [B,T,W]}; {@code dQ}, and {@code dK} once complete, are rotated back there.
- * {@code dY} is added to {@code y}'s gradient (the linear layer's step, recorded before, reads it next) and its
- * column sums to the biases' gradients: no autograd backward runs for the block.
+ * {@code dY} is handed to the q/k/v linear layer's step ({@link BlasTape#handGradient}, recorded before, run next)
+ * and its column sums go to the biases' gradients: no autograd backward runs for the block.
  *
  * <p>Memory: the probabilities {@code P [B,H,T,S]} float32 are kept for the backward (12.6 MB a layer at the sizes
  * above, what libtorch's composed attention keeps too), with the gathered (biased, rotated) Q, K and V; two
@@ -440,8 +440,7 @@ final class TapedAttention implements BlasTape.Step {
         dOut.close();
         probs.close();
         biasGradients(manager, dys);
-        BlasTape.accumulateGradient(qkv.y(), dy);
-        dy.close();
+        tape.handGradient(qkv.y(), dy);   // the q/k/v layer's step reads it next, and closes it
     }
 
     /** Zeroes one batch row and key head's key and value columns of {@code dY}, which the blocks accumulate into. */

@@ -77,6 +77,46 @@ class TapedCrossEntropyTest {
     }
 
     @Test
+    void logitsAlsoReadInAutogradGetBothGradients() {
+        float[] probe = new float[20];
+        for (int i = 0; i < probe.length; i++) {
+            probe[i] = (i % 7 - 3) * 0.1f;
+        }
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            float[][] expected;
+            try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                NDArray x = leaf(m, X, 4);
+                NDArray w = leaf(m, W, 5);
+                NDArray logits = x.matMul(w.transpose());
+                NDArray picked = logits.logSoftmax(-1).gather(m.create(TARGETS, new Shape(4, 1)), -1).squeeze(-1);
+                NDArray loss = picked.mul(m.create(WEIGHTS)).sum().neg().div(COUNT).mul(FACTOR)
+                        .add(logits.mul(m.create(probe, new Shape(4, 5))).sum());
+                JniUtils.backward((PtNDArray) loss, (PtNDArray) loss.onesLike(), false, false);
+                expected = new float[][] {x.getGradient().toFloatArray(), w.getGradient().toFloatArray()};
+            }
+            float[][] actual;
+            try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                NDArray x = leaf(m, X, 4);
+                NDArray w = leaf(m, W, 5);
+                BlasTape tape = new BlasTape(m);
+                NDArray logits = tape.linear(tape.cut(x, true), w);
+                tape.crossEntropy(logits, TARGETS, WEIGHTS, COUNT, FACTOR);
+                NDArray extra = logits.mul(m.create(probe, new Shape(4, 5))).sum();
+                JniUtils.backward((PtNDArray) extra, (PtNDArray) extra.onesLike(), true, false);
+                tape.backward();
+                actual = new float[][] {x.getGradient().toFloatArray(), w.getGradient().toFloatArray()};
+            }
+            for (int i = 0; i < 2; i++) {
+                for (int j = 0; j < expected[i].length; j++) {
+                    float tolerance = 1e-6f + 1e-6f * Math.abs(expected[i][j]);
+                    assertThat(actual[i][j]).as((i == 0 ? "dX" : "dW") + "[" + j + "]")
+                            .isCloseTo(expected[i][j], org.assertj.core.data.Offset.offset(tolerance));
+                }
+            }
+        }
+    }
+
+    @Test
     void logitsThatAreNotTheLastLinearLayersAndTargetsOutsideTheVocabularyAreRefused() {
         try (NDManager m = NDManager.newBaseManager("PyTorch");
                 GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
