@@ -202,7 +202,7 @@ public final class DecoderModel extends AbstractBlock {
                 trainsOnOpenBlas = openBlasTrainsFaster(m, rows);
             }
         }
-        return trainsOnOpenBlas ? new BlasTape(m) : null;
+        return trainsOnOpenBlas ? new BlasTape(m, kernels.ops()) : null;
     }
 
     // times the first layer's projections (forward GEMMs of up to 512 rows) on OpenBLAS and on the kernel autograd

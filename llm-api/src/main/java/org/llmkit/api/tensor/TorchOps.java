@@ -225,6 +225,17 @@ public final class TorchOps implements AutoCloseable {
     }
 
     /**
+     * Replaces every element of {@code x} by its exponential, in place (DJL has no in-place {@code exp}): for
+     * turning large log-probabilities into probabilities without a second array of their size.
+     *
+     * @param x a floating-point array that autograd does not record (made under no-grad, or a leaf that does not
+     *     require gradients)
+     */
+    public void expInPlace(NDArray x) {
+        call(TorchOpsSource.EXP_IN_PLACE, x).close();
+    }
+
+    /**
      * HF {@code LlamaRMSNorm}, op for op: {@code h = x.to(float32); h = h * rsqrt(mean(h^2, -1,
      * keepdim) + eps); return weight * h.to(x.dtype)}. Differentiable.
      *

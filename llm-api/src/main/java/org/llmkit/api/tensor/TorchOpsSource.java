@@ -24,6 +24,7 @@ final class TorchOpsSource {
     static final String SDPA_MASK_GQA = "sdpa_mask_gqa";
     static final String RMS_NORM = "rms_norm";
     static final String SWIGLU = "swiglu";
+    static final String EXP_IN_PLACE = "exp_in_place";
     static final String MULTINOMIAL = "multinomial";
     static final String LINEAR = "linear";
     static final String LINEAR_BIAS = "linear_bias";
@@ -44,6 +45,7 @@ final class TorchOpsSource {
                     SDPA_MASK_GQA,
                     RMS_NORM,
                     SWIGLU,
+                    EXP_IN_PLACE,
                     MULTINOMIAL,
                     LINEAR,
                     LINEAR_BIAS,
@@ -103,6 +105,10 @@ final class TorchOpsSource {
                         """
                         def swiglu(self, gate: Tensor, up: Tensor) -> Tensor:
                             return torch.mul(torch.silu(gate), up)
+                        """,
+                        """
+                        def exp_in_place(self, x: Tensor) -> Tensor:
+                            return torch.exp_(x)
                         """,
                         """
                         def multinomial(self, probs: Tensor, num_samples: Tensor) -> Tensor:

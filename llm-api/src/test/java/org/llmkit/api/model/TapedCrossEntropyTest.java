@@ -11,6 +11,9 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.llmkit.api.tensor.TorchOps;
 
 /**
  * {@link BlasTape#crossEntropy} gives the loss and the gradients that autograd's log-softmax, gather and weighted
@@ -37,9 +40,10 @@ class TapedCrossEntropyTest {
     private static final float COUNT = 2.5f;
     private static final float FACTOR = 0.25f;
 
-    @Test
-    void lossAndGradientsEqualAutogradsLogSoftmaxCrossEntropy() {
-        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+    @ParameterizedTest(name = "with the model's ops: {0}")
+    @ValueSource(booleans = {false, true})
+    void lossAndGradientsEqualAutogradsLogSoftmaxCrossEntropy(boolean withOps) {
+        try (NDManager m = NDManager.newBaseManager("PyTorch"); TorchOps ops = withOps ? TorchOps.load() : null) {
             float expectedLoss;
             float[][] expected;
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
@@ -58,7 +62,7 @@ class TapedCrossEntropyTest {
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
                 NDArray x = leaf(m, X, 4);
                 NDArray w = leaf(m, W, 5);
-                BlasTape tape = new BlasTape(m);
+                BlasTape tape = new BlasTape(m, ops);
                 NDArray logits = tape.linear(tape.cut(x, true), w);
                 actualLoss = tape.crossEntropy(logits, TARGETS, WEIGHTS, COUNT, FACTOR);
                 tape.backward();

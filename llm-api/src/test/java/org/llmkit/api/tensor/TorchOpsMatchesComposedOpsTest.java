@@ -219,6 +219,16 @@ class TorchOpsMatchesComposedOpsTest {
     }
 
     @Test
+    void expInPlaceOverwritesTheArrayWithItsExponential() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            NDArray x = m.create(new float[] {-3f, -0.5f, 0f, 2f}, new Shape(2, 2));
+            NDArray expected = x.exp();
+            ops.expInPlace(x);
+            assertThat(maxAbsDiff(x, expected)).isLessThanOrEqualTo(1e-6f);
+        }
+    }
+
+    @Test
     void gradientsFlowThroughBf16Casts() {
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
             NDArray x = m.create(new float[] {1f, 2f, 3f});
