@@ -70,13 +70,7 @@ class TapedCrossEntropyTest {
             }
             assertThat(expectedLoss).as("the underflowing row counts 300 / 2.5").isGreaterThan(120f);
             assertThat(actualLoss).isCloseTo(expectedLoss, org.assertj.core.data.Offset.offset(1e-4f));
-            for (int i = 0; i < 2; i++) {
-                for (int j = 0; j < expected[i].length; j++) {
-                    float tolerance = 1e-6f + 1e-6f * Math.abs(expected[i][j]);
-                    assertThat(actual[i][j]).as((i == 0 ? "dX" : "dW") + "[" + j + "]")
-                            .isCloseTo(expected[i][j], org.assertj.core.data.Offset.offset(tolerance));
-                }
-            }
+            assertSameGradients(actual, expected);
         }
     }
 
@@ -110,13 +104,7 @@ class TapedCrossEntropyTest {
                 tape.backward();
                 actual = new float[][] {x.getGradient().toFloatArray(), w.getGradient().toFloatArray()};
             }
-            for (int i = 0; i < 2; i++) {
-                for (int j = 0; j < expected[i].length; j++) {
-                    float tolerance = 1e-6f + 1e-6f * Math.abs(expected[i][j]);
-                    assertThat(actual[i][j]).as((i == 0 ? "dX" : "dW") + "[" + j + "]")
-                            .isCloseTo(expected[i][j], org.assertj.core.data.Offset.offset(tolerance));
-                }
-            }
+            assertSameGradients(actual, expected);
         }
     }
 
@@ -130,6 +118,17 @@ class TapedCrossEntropyTest {
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("last linear layer");
             assertThatThrownBy(() -> tape.crossEntropy(logits, new long[] {1, 3, 5, 2}, WEIGHTS, COUNT, 1f))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("target 5 of row 2");
+        }
+    }
+
+    // {dX, dW} against autograd's, within 1e-6 relative (plus 1e-6)
+    private static void assertSameGradients(float[][] actual, float[][] expected) {
+        for (int i = 0; i < 2; i++) {
+            for (int j = 0; j < expected[i].length; j++) {
+                float tolerance = 1e-6f + 1e-6f * Math.abs(expected[i][j]);
+                assertThat(actual[i][j]).as((i == 0 ? "dX" : "dW") + "[" + j + "]")
+                        .isCloseTo(expected[i][j], org.assertj.core.data.Offset.offset(tolerance));
+            }
         }
     }
 
