@@ -42,8 +42,9 @@ import org.llmkit.api.tensor.TorchOps;
  */
 final class BlasTape {
     /**
-     * One recorded operation whose backward the tape runs by hand, after the loss's backward and the backward of
-     * every step recorded after it: its outputs' gradients are then complete.
+     * One recorded operation whose backward the tape runs by hand, after the loss's gradient is in place (autograd's
+     * backward of the loss, or {@link #crossEntropy}'s hand-off) and the backward of every step recorded after it:
+     * its outputs' gradients are then complete.
      */
     interface Step {
         /**
