@@ -230,23 +230,36 @@ final class BlasTape {
                     stack.put(floats(used[i].a()));
                 }
             }
-            NDArray low = manager.create(new Shape(rows, ranks), DataType.FLOAT32);
+            Branches branches = new Branches(used, cols, offsets, ranks, rows, in, xs, dropped, kept, aStack,
+                    manager.create(new Shape(rows, ranks), DataType.FLOAT32));
+            branches.addTo(ys, out);
+            return branches;
+        }
+
+        // low = xs aStack^T, then y_i += scale_i low_i B_i^T, by rows
+        private void addTo(FloatBuffer ys, int out) {
             FloatBuffer lows = floats(low);
-            OpenBlas.gemm(false, true, rows, ranks, in, 1f, xs, in, floats(aStack), in, 0f, lows, ranks);
-            for (int i = 0; i < used.length; i++) {
-                Adapter adapter = used[i];
-                int rank = (int) adapter.a().getShape().get(0);
-                int width = (int) adapter.b().getShape().get(0);
-                OpenBlas.gemm(false, true, rows, width, rank, adapter.scale(), from(lows, offsets[i]), ranks,
-                        floats(adapter.b()), rank, 1f, from(ys, cols[i]), out);
-            }
-            return new Branches(used, cols, offsets, ranks, rows, in, xs, dropped, kept, aStack, low);
+            FloatBuffer as = floats(aStack);
+            int n = adapters.length;
+            FloatBuffer[] bs = bValues();
+            int[] outs = widths();
+            GemmWorkers.split(rows, (from, to) -> {
+                OpenBlas.gemm(false, true, to - from, ranks, in, 1f, from(xs, from * in), in, as, in, 0f,
+                        from(lows, from * ranks), ranks);
+                for (int i = 0; i < n; i++) {
+                    OpenBlas.gemm(false, true, to - from, outs[i], rank(i), adapters[i].scale(),
+                            from(lows, from * ranks + offsets[i]), ranks, bs[i], rank(i), 1f,
+                            from(ys, from * out + cols[i]), out);
+                }
+            });
         }
 
         /**
          * With {@code g_i = alpha · scale_i · dY_i B_i} side by side in {@code g [rows, Σ r_i]}:
          * {@code dB_i += alpha · scale_i · dY_i^T low_i}, {@code [dA_1; dA_2; ...] += g^T xs},
-         * {@code dX += (g aStack) ∘ mask}.
+         * {@code dX += (g aStack) ∘ mask}. Each product runs as parts side by side ({@link GemmWorkers#split}):
+         * by rows where each row of the result reads its own rows, by the result's rows or columns where the
+         * product sums over rows.
          *
          * @param manager where temporaries may be created
          * @param dys the layer's output gradient {@code [rows, out]}, to be multiplied by {@code alpha}
@@ -258,53 +271,100 @@ final class BlasTape {
             NDArray g = manager.create(new Shape(rows, ranks), DataType.FLOAT32);
             FloatBuffer gs = floats(g);
             FloatBuffer lows = floats(low);
-            boolean anyA = false;
-            for (int i = 0; i < adapters.length; i++) {
-                Adapter adapter = adapters[i];
-                NDArray b = adapter.b();
-                int rank = (int) b.getShape().get(1);
-                int width = (int) b.getShape().get(0);
-                FloatBuffer dy = from(dys, cols[i]);
-                float scale = alpha * adapter.scale();
-                OpenBlas.gemm(false, false, rows, rank, width, scale, dy, out, floats(b), rank, 0f,
-                        from(gs, offsets[i]), ranks);
-                if (JniUtils.requiresGrad(pt(b))) {
-                    FloatBuffer lowI = from(lows, offsets[i]);
-                    accumulateProduct(manager, b, (c, beta) -> OpenBlas.gemm(true, false, width, rank, rows, scale,
-                            dy, out, lowI, ranks, beta, c, rank));
-                }
-                anyA |= JniUtils.requiresGrad(pt(adapter.a()));
+            int n = adapters.length;
+            FloatBuffer[] bs = bValues();
+            int[] outs = widths();
+            float[] scales = new float[n];
+            for (int i = 0; i < n; i++) {
+                scales[i] = alpha * adapters[i].scale();
             }
-            if (anyA && adapters.length == 1) {
-                accumulateProduct(manager, adapters[0].a(), (c, beta) -> OpenBlas.gemm(true, false, ranks, in, rows,
-                        1f, gs, ranks, xs, in, beta, c, in));
+            GemmWorkers.split(rows, (from, to) -> {
+                for (int i = 0; i < n; i++) {
+                    OpenBlas.gemm(false, false, to - from, rank(i), outs[i], scales[i],
+                            from(dys, from * out + cols[i]), out, bs[i], rank(i), 0f,
+                            from(gs, from * ranks + offsets[i]), ranks);
+                }
+            });
+            boolean anyA = false;
+            for (int i = 0; i < n; i++) {
+                NDArray b = adapters[i].b();
+                if (JniUtils.requiresGrad(pt(b))) {
+                    int rank = rank(i);
+                    int width = outs[i];
+                    float scale = scales[i];
+                    FloatBuffer dy = from(dys, cols[i]);
+                    FloatBuffer lowI = from(lows, offsets[i]);
+                    // dB_i's rows [from, to) read dY_i's columns [from, to)
+                    accumulateProduct(manager, b, (c, beta) -> GemmWorkers.split(width, (from, to) ->
+                            OpenBlas.gemm(true, false, to - from, rank, rows, scale, from(dy, from), out, lowI, ranks,
+                                    beta, from(c, from * rank), rank)));
+                }
+                anyA |= JniUtils.requiresGrad(pt(adapters[i].a()));
+            }
+            if (anyA && n == 1) {
+                accumulateProduct(manager, adapters[0].a(), (c, beta) -> aGradient(gs, c, beta));
             } else if (anyA) {
                 NDArray da = manager.create(new Shape(ranks, in), DataType.FLOAT32);
-                OpenBlas.gemm(true, false, ranks, in, rows, 1f, gs, ranks, xs, in, 0f, floats(da), in);
-                for (int i = 0; i < adapters.length; i++) {
+                aGradient(gs, floats(da), 0f);
+                for (int i = 0; i < n; i++) {
                     NDArray a = adapters[i].a();
                     if (JniUtils.requiresGrad(pt(a))) {
-                        try (NDArray rowsOfA = da.get(offsets[i] + ":" + (offsets[i] + a.getShape().get(0)))) {
+                        try (NDArray rowsOfA = da.get(offsets[i] + ":" + (offsets[i] + rank(i)))) {
                             accumulateGradient(a, rowsOfA);
                         }
                     }
                 }
                 da.close();
             }
-            if (dropped == null) {
-                OpenBlas.gemm(false, false, rows, in, ranks, 1f, gs, ranks, floats(aStack), in, 1f, dxs, in);
-            } else {
-                NDArray dInput = manager.create(new Shape(rows, in), DataType.FLOAT32);
-                FloatBuffer di = floats(dInput);
-                OpenBlas.gemm(false, false, rows, in, ranks, 1f, gs, ranks, floats(aStack), in, 0f, di, in);
-                for (int i = 0, n = rows * in; i < n; i++) {
-                    if (!dropped.get(i)) {
-                        dxs.put(i, dxs.get(i) + di.get(i) * kept);
-                    }
-                }
-                dInput.close();
-            }
+            inputGradient(manager, gs, dxs);
             g.close();
+        }
+
+        private int rank(int i) {
+            return (i + 1 < offsets.length ? offsets[i + 1] : ranks) - offsets[i];
+        }
+
+        // each B's values and output rows, read here so that parts on helper threads make no libtorch call
+        private FloatBuffer[] bValues() {
+            FloatBuffer[] bs = new FloatBuffer[adapters.length];
+            for (int i = 0; i < bs.length; i++) {
+                bs[i] = floats(adapters[i].b());
+            }
+            return bs;
+        }
+
+        private int[] widths() {
+            int[] widths = new int[adapters.length];
+            for (int i = 0; i < widths.length; i++) {
+                widths[i] = (int) adapters[i].b().getShape().get(0);
+            }
+            return widths;
+        }
+
+        // [dA_1; dA_2; ...] = g^T xs + beta · c, its columns [from, to) reading xs's columns [from, to)
+        private void aGradient(FloatBuffer gs, FloatBuffer c, float beta) {
+            GemmWorkers.split(in, (from, to) -> OpenBlas.gemm(true, false, ranks, to - from, rows, 1f, gs, ranks,
+                    from(xs, from), in, beta, from(c, from), in));
+        }
+
+        // dX += (g aStack) ∘ mask, by rows
+        private void inputGradient(NDManager manager, FloatBuffer gs, FloatBuffer dxs) {
+            FloatBuffer as = floats(aStack);
+            if (dropped == null) {
+                GemmWorkers.split(rows, (from, to) -> OpenBlas.gemm(false, false, to - from, in, ranks, 1f,
+                        from(gs, from * ranks), ranks, as, in, 1f, from(dxs, from * in), in));
+                return;
+            }
+            NDArray dInput = manager.create(new Shape(rows, in), DataType.FLOAT32);
+            FloatBuffer di = floats(dInput);
+            GemmWorkers.split(rows, (from, to) -> OpenBlas.gemm(false, false, to - from, in, ranks, 1f,
+                    from(gs, from * ranks), ranks, as, in, 0f, from(di, from * in), in));
+            for (int i = 0, size = rows * in; i < size; i++) {
+                if (!dropped.get(i)) {
+                    dxs.put(i, dxs.get(i) + di.get(i) * kept);
+                }
+            }
+            dInput.close();
         }
     }
 

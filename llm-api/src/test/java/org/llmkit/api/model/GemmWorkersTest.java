@@ -10,8 +10,8 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link GemmWorkers} runs every task exactly once, GEMMs included, passes a task's failure to the caller, and
- * leaves OpenBLAS usable after.
+ * {@link GemmWorkers} runs every task exactly once, GEMMs included, splits a range into parts that cover it once,
+ * passes a task's failure to the caller, and leaves OpenBLAS usable after.
  */
 class GemmWorkersTest {
     @Test
@@ -29,6 +29,25 @@ class GemmWorkersTest {
         for (int i = 0; i < tasks; i++) {
             assertThat(runs.get(i)).as("task " + i).isEqualTo(1);
             assertThat(c.get(i * n * n + 5)).as("task " + i).isEqualTo((1f + i) * n * 0.25f);
+        }
+    }
+
+    @Test
+    void splitCoversTheRangeWithContiguousPartsOnce() {
+        for (int n : new int[] {0, 1, 2, 7, 1024}) {
+            AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(n, 1));
+            AtomicIntegerArray parts = new AtomicIntegerArray(1);
+            GemmWorkers.split(n, (from, to) -> {
+                parts.incrementAndGet(0);
+                assertThat(from).isLessThanOrEqualTo(to);
+                for (int i = from; i < to; i++) {
+                    hits.incrementAndGet(i);
+                }
+            });
+            for (int i = 0; i < n; i++) {
+                assertThat(hits.get(i)).as("index " + i + " of " + n).isEqualTo(1);
+            }
+            assertThat(parts.get(0)).as("parts of " + n).isBetween(1, Math.max(1, Math.min(n, OpenBlas.threads())));
         }
     }
 
