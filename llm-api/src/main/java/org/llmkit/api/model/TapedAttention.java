@@ -1,8 +1,8 @@
 package org.llmkit.api.model;
 
-import static org.llmkit.api.model.BlasTape.floats;
-import static org.llmkit.api.model.BlasTape.from;
-import static org.llmkit.api.model.BlasTape.pt;
+import static org.llmkit.api.model.HostArrays.floats;
+import static org.llmkit.api.model.HostArrays.from;
+import static org.llmkit.api.model.HostArrays.pt;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -479,7 +479,7 @@ final class TapedAttention implements BlasTape.Step {
             if (JniUtils.requiresGrad(pt(bias))) {
                 NDArray g = manager.create(columnSums(dys, dims, firstColumns[i], (int) bias.size()),
                         bias.getShape());
-                BlasTape.accumulateGradient(bias, g);
+                HostArrays.accumulateGradient(bias, g);
                 g.close();
             }
         }

@@ -23,8 +23,8 @@ class GemmWorkersTest {
         AtomicIntegerArray runs = new AtomicIntegerArray(tasks);
         GemmWorkers.forEach(tasks, i -> {
             runs.incrementAndGet(i);
-            OpenBlas.gemm(false, true, n, n, n, 1f + i, BlasTape.from(a, i * n * n), n, BlasTape.from(a, i * n * n),
-                    n, 0f, BlasTape.from(c, i * n * n), n);
+            OpenBlas.gemm(false, true, n, n, n, 1f + i, HostArrays.from(a, i * n * n), n, HostArrays.from(a, i * n * n),
+                    n, 0f, HostArrays.from(c, i * n * n), n);
         });
         for (int i = 0; i < tasks; i++) {
             assertThat(runs.get(i)).as("task " + i).isEqualTo(1);

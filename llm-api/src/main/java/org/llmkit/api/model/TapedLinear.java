@@ -1,0 +1,112 @@
+package org.llmkit.api.model;
+
+import static org.llmkit.api.model.HostArrays.accumulateProduct;
+import static org.llmkit.api.model.HostArrays.floats;
+import static org.llmkit.api.model.HostArrays.from;
+import static org.llmkit.api.model.HostArrays.pt;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
+import java.nio.FloatBuffer;
+import java.util.List;
+
+/**
+ * A linear layer: {@code y [rows, Σ out_i] = x [rows, in] · [W_1; W_2; ...]^T}, plus the LoRA branches of its
+ * weights. Its output gradient is {@code y}'s {@code .grad}, or one handed to it ({@link BlasTape#crossEntropy}).
+ */
+final class TapedLinear implements BlasTape.Step {
+    private final NDArray x;
+    private final FloatBuffer xs;
+    private final NDArray[] weights;
+    private final List<LoraBranches> branches;
+    private final NDArray y;
+    private final int rows;
+    private final int in;
+    private final int out;
+    private NDArray handed;
+    private float handedScale;
+
+    TapedLinear(NDArray x, FloatBuffer xs, NDArray[] weights, List<LoraBranches> branches, NDArray y, int rows,
+            int in, int out) {
+        this.x = x;
+        this.xs = xs;
+        this.weights = weights;
+        this.branches = branches;
+        this.y = y;
+        this.rows = rows;
+        this.in = in;
+        this.out = out;
+    }
+
+    /** @return whether {@code a} is this layer's output */
+    boolean produced(NDArray a) {
+        return y == a;
+    }
+
+    /** Makes {@code scale · dy} this layer's output gradient, added to whatever {@code y}'s {@code .grad} holds. */
+    void handGradient(NDArray dy, float scale) {
+        if (handed != null) {
+            throw new IllegalStateException("this linear layer's output gradient was handed over already");
+        }
+        handed = dy;
+        handedScale = scale;
+    }
+
+    @Override
+    public void backward(NDManager manager) {
+        NDArray dy = JniUtils.getGradient(pt(y));
+        float alpha = 1f;
+        if (handed != null && dy == null) {
+            dy = handed;
+            alpha = handedScale;
+        } else if (handed != null) {
+            // y was read in autograd as well: both shares (not the case for the steps that hand one over)
+            try (NoGradient off = NoGradient.scope(); NDArray fromGraph = dy) {
+                dy = handed.muli(handedScale).addi(fromGraph);
+            }
+        }
+        if (dy == null) {
+            return;
+        }
+        FloatBuffer dys = floats(dy);
+        inputGradient(manager, dys, alpha);
+        weightGradients(manager, dys, alpha);
+        dy.close();
+    }
+
+    // dX = alpha dY [W_1; W_2; ...] plus the branches' share, sent on into the graph: x always descends from a
+    // cut's leaf, so it is in the graph (DJL's requiresGrad answers for leaves only, so it is not asked); the
+    // branches accumulate their adapters' gradients on the way
+    private void inputGradient(NDManager manager, FloatBuffer dys, float alpha) {
+        NDArray dx = manager.create(x.getShape(), DataType.FLOAT32);
+        FloatBuffer dxs = floats(dx);
+        int col = 0;
+        for (NDArray w : weights) {
+            int n = (int) w.getShape().get(0);
+            OpenBlas.gemm(false, false, rows, in, n, alpha, from(dys, col), out, floats(w), in,
+                    col == 0 ? 0f : 1f, dxs, in);
+            col += n;
+        }
+        for (LoraBranches branch : branches) {
+            branch.backward(manager, dys, alpha, out, dxs);
+        }
+        JniUtils.backward(pt(x), pt(dx), true, false);
+        dx.close();
+    }
+
+    // dW_i = alpha dY_i^T X, accumulated into each trainable weight's .grad
+    private void weightGradients(NDManager manager, FloatBuffer dys, float alpha) {
+        int col = 0;
+        for (NDArray w : weights) {
+            int n = (int) w.getShape().get(0);
+            if (JniUtils.requiresGrad(pt(w))) {
+                FloatBuffer dy = from(dys, col);
+                accumulateProduct(manager, w, (c, beta) -> OpenBlas.gemm(true, false, n, in, rows, alpha, dy,
+                        out, xs, in, beta, c, in));
+            }
+            col += n;
+        }
+    }
+}
