@@ -2,9 +2,10 @@
 """How much faster LoRA fine-tuning is than full fine-tuning in PyTorch eager, on the same model, batch and machine
 as llmkit's TrainBenchmark: the reference for the "LoRA / full" ratio (a property of the model's shape as much as of
 the engine). Uses the torch peer's model code (../shared/peers/torch/peer.py); LoRA r=8, alpha 16, on the seven
-projections, base weights frozen (requires_grad=False, so autograd skips their weight gradients).
+projections (or those --targets names), base weights frozen (requires_grad=False, so autograd skips their weight
+gradients).
 
-    benchmarks/torch-lora-ratio.py MODEL_DIR [--threads 2]
+    benchmarks/torch-lora-ratio.py MODEL_DIR [--threads 2] [--targets q_proj,v_proj]
 
 Prints key=value lines: full_tok_s, lora_tok_s, lora_over_full.
 """
@@ -13,6 +14,7 @@ import argparse, os, statistics, sys, time
 ap = argparse.ArgumentParser()
 ap.add_argument("model_dir")
 ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--targets", default="q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")
 ap.add_argument("--peers", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "peers"))
 a = ap.parse_args()
 sys.path.insert(0, os.path.join(a.peers, "torch"))
@@ -23,7 +25,7 @@ from peer import LlamaLike, lm_loss
 
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
-TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+TARGETS = tuple(t.strip() for t in a.targets.split(",") if t.strip())
 
 
 class LoraLinear(nn.Module):
@@ -75,6 +77,7 @@ print(f"torch={torch.__version__}")
 print(f"loadavg_start={os.getloadavg()[0]:.2f}")
 full = rate(m, x)
 print(f"full_tok_s={full:.1f}")
+print(f"lora_targets={','.join(TARGETS)}")
 attach_lora(m)
 lora = rate(m, x)
 print(f"lora_tok_s={lora:.1f}")

@@ -8,12 +8,15 @@
 # (MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736), which spare both engines the page
 # faults of re-allocating their activations every step. Compare within one setting.
 #
-#   benchmarks/train-vs-peer.sh [MODEL_DIR] [OUT_DIR]
+# LORA_TARGETS=q_proj,v_proj (PEFT's default for Llama) puts both engines' LoRA on those projections instead of all
+# seven.
+#
+#   [LORA_TARGETS=a,b] benchmarks/train-vs-peer.sh [MODEL_DIR] [OUT_DIR]
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PEERS=${PEERS:-$ROOT/../shared/peers}
 MODEL=${1:-/tmp/llmkit-bench/m20}
-OUT=${2:-$ROOT/benchmarks/results/train-$(basename "$MODEL")-$(date +%Y%m%d-%H%M)}
+OUT=${2:-$ROOT/benchmarks/results/train-$(basename "$MODEL")${LORA_TARGETS:+-lora-${LORA_TARGETS//,/-}}-$(date +%Y%m%d-%H%M)}
 TUNED="MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736"
 mkdir -p "$OUT"
 if [ ! -f "$MODEL/config.json" ]; then
@@ -26,6 +29,7 @@ CP="$ROOT/llm-train/target/test-classes:$ROOT/llm-train/target/classes:$ROOT/llm
 CP="$CP:$ROOT/llm-data/target/classes:$(cat "$ROOT/llm-train/target/bench.cp")"
 CORE=${TORCH_CORETYPE:-Cooperlake}
 THREADS="GOMP_SPINCOUNT=1000 OPENBLAS_THREAD_TIMEOUT=4"
+TARGETS=${LORA_TARGETS:-q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj}
 
 # Both engines get the same environment in a row: malloc's defaults or the launcher's malloc settings, plus the
 # launcher's training thread settings (THREADS) and the same OpenBLAS kernels ($CORE; OpenBLAS 0.3.19 does not know
@@ -34,7 +38,7 @@ for setting in default tuned; do
   envs="$THREADS OPENBLAS_CORETYPE=$CORE $([ "$setting" = tuned ] && echo "$TUNED" || echo "LLMKIT_MALLOC=default")"
   { echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
     env $envs java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" org.llmkit.train.bench.TrainBenchmark "$MODEL" \
-        2>"$OUT/llmkit-$setting.err"
+        --lora-targets "$TARGETS" 2>"$OUT/llmkit-$setting.err"
   } > "$OUT/llmkit-$setting.txt"
   { echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
     env $envs /usr/bin/python3 "$PEERS/torch/bench.py" "$MODEL" \
@@ -42,7 +46,7 @@ for setting in default tuned; do
   } > "$OUT/torch-$setting.txt"
   { echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
     env $envs /usr/bin/python3 "$ROOT/benchmarks/torch-lora-ratio.py" "$MODEL" --peers "$PEERS" \
-        2>"$OUT/torch-lora-$setting.err"
+        --targets "$TARGETS" 2>"$OUT/torch-lora-$setting.err"
   } > "$OUT/torch-lora-$setting.txt"
 done
 
