@@ -298,12 +298,14 @@ final class BlasTape {
      * per row. libtorch's log-softmax runs once (the loss reads the targets' log-probabilities from it) and its
      * exponential gives the probabilities; the rows' targets and weights are applied on the host, and the common
      * scale {@code factor / count} goes into the layer's backward GEMMs. The backward of autograd's gather and
-     * log-softmax (a zero-filled logits-sized gradient, then another read and written) never runs, and at most
-     * three logits-sized arrays live at once (logits, log-probabilities, probabilities; the second freed at once)
-     * where autograd's path holds four until the head's backward: 6 GiB instead of 8 for a 128K-word vocabulary
-     * and 4096 positions. Then call {@link #backward()}.
+     * log-softmax (a zero-filled logits-sized gradient, then another read and written) never runs. With the
+     * model's ops the log-softmax and the exponential run in place, so the logits' own array becomes the gradient
+     * and no other logits-sized array is made, where autograd's path holds four until the head's backward (8 GiB
+     * for a 128K-word vocabulary and 4096 positions); without them, up to three live at once. Then call
+     * {@link #backward()}.
      *
-     * @param logits {@code [..., V]} float32, the leaf of the last recorded step
+     * @param logits {@code [..., V]} float32, the leaf of the last recorded step; its values are not the logits
+     *     any more after this call
      * @param targets each row's target word
      * @param weights each row's weight (0 leaves the row unscored)
      * @param count what the weighted sum is divided by (positive)
@@ -321,24 +323,29 @@ final class BlasTape {
             throw new IllegalArgumentException(rows + " logit rows but " + targets.length + " targets and "
                     + weights.length + " weights");
         }
+        for (int r = 0; r < rows; r++) {
+            if (weights[r] != 0f && (targets[r] < 0 || targets[r] >= vocab)) {
+                throw new IllegalArgumentException("target " + targets[r] + " of row " + r
+                        + " is outside the vocabulary of " + vocab);
+            }
+        }
         NDArray probabilities;
         double sum = 0;
         try (NoGradient off = NoGradient.scope()) {
-            NDArray logProbabilities = logits.logSoftmax(-1);
+            NDArray logProbabilities;
+            if (ops != null) {
+                ops.logSoftmaxInPlace(logits);
+                logProbabilities = logits;
+            } else {
+                logProbabilities = logits.logSoftmax(-1);
+            }
             FloatBuffer lps = floats(logProbabilities);
             for (int r = 0; r < rows; r++) {
                 if (weights[r] != 0f) {
-                    int t = Math.toIntExact(targets[r]);
-                    if (t < 0 || t >= vocab) {
-                        logProbabilities.close();
-                        throw new IllegalArgumentException("target " + t + " of row " + r
-                                + " is outside the vocabulary of " + vocab);
-                    }
-                    sum -= weights[r] * lps.get(r * vocab + t);
+                    sum -= weights[r] * lps.get(r * vocab + (int) targets[r]);
                 }
             }
-            // libtorch's log-softmax then exp: 5x faster than its softmax over 32000 words here; in place when
-            // the model's ops are at hand (a 128K-word vocabulary at 4096 positions: 2 GiB less)
+            // libtorch's log-softmax then exp: 5x faster than its softmax over 32000 words here
             if (ops != null) {
                 ops.expInPlace(logProbabilities);
                 probabilities = logProbabilities;

@@ -236,6 +236,21 @@ public final class TorchOps implements AutoCloseable {
     }
 
     /**
+     * Replaces each row of {@code x} (its last dimension) by its log-softmax, in place ({@code torch.log_softmax}
+     * with {@code out=x}): for a training loss whose logits are not needed after it, without a second array of
+     * their size.
+     *
+     * @param x a float32 array of at least one dimension that autograd does not record (made under no-grad, or a
+     *     leaf that does not require gradients, or any array while gradients are off)
+     */
+    public void logSoftmaxInPlace(NDArray x) {
+        if (x.getShape().dimension() == 0) {
+            throw new IllegalArgumentException("log-softmax needs at least one dimension, found a scalar");
+        }
+        call(TorchOpsSource.LOG_SOFTMAX_IN_PLACE, x).close();
+    }
+
+    /**
      * HF {@code LlamaRMSNorm}, op for op: {@code h = x.to(float32); h = h * rsqrt(mean(h^2, -1,
      * keepdim) + eps); return weight * h.to(x.dtype)}. Differentiable.
      *

@@ -25,6 +25,7 @@ final class TorchOpsSource {
     static final String RMS_NORM = "rms_norm";
     static final String SWIGLU = "swiglu";
     static final String EXP_IN_PLACE = "exp_in_place";
+    static final String LOG_SOFTMAX_IN_PLACE = "log_softmax_in_place";
     static final String MULTINOMIAL = "multinomial";
     static final String LINEAR = "linear";
     static final String LINEAR_BIAS = "linear_bias";
@@ -46,6 +47,7 @@ final class TorchOpsSource {
                     RMS_NORM,
                     SWIGLU,
                     EXP_IN_PLACE,
+                    LOG_SOFTMAX_IN_PLACE,
                     MULTINOMIAL,
                     LINEAR,
                     LINEAR_BIAS,
@@ -109,6 +111,10 @@ final class TorchOpsSource {
                         """
                         def exp_in_place(self, x: Tensor) -> Tensor:
                             return torch.exp_(x)
+                        """,
+                        """
+                        def log_softmax_in_place(self, x: Tensor) -> Tensor:
+                            return torch.log_softmax(x, -1, out=x)
                         """,
                         """
                         def multinomial(self, probs: Tensor, num_samples: Tensor) -> Tensor:

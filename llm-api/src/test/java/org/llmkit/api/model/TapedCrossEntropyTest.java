@@ -74,13 +74,14 @@ class TapedCrossEntropyTest {
         }
     }
 
-    @Test
-    void logitsAlsoReadInAutogradGetBothGradients() {
+    @ParameterizedTest(name = "with the model's ops: {0}")
+    @ValueSource(booleans = {false, true})
+    void logitsAlsoReadInAutogradGetBothGradients(boolean withOps) {
         float[] probe = new float[20];
         for (int i = 0; i < probe.length; i++) {
             probe[i] = (i % 7 - 3) * 0.1f;
         }
-        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+        try (NDManager m = NDManager.newBaseManager("PyTorch"); TorchOps ops = withOps ? TorchOps.load() : null) {
             float[][] expected;
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
                 NDArray x = leaf(m, X, 4);
@@ -96,10 +97,11 @@ class TapedCrossEntropyTest {
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
                 NDArray x = leaf(m, X, 4);
                 NDArray w = leaf(m, W, 5);
-                BlasTape tape = new BlasTape(m);
+                BlasTape tape = new BlasTape(m, ops);
                 NDArray logits = tape.linear(tape.cut(x, true), w);
-                tape.crossEntropy(logits, TARGETS, WEIGHTS, COUNT, FACTOR);
+                // read before the loss, which may overwrite the logits (autograd keeps the probe, not the logits)
                 NDArray extra = logits.mul(m.create(probe, new Shape(4, 5))).sum();
+                tape.crossEntropy(logits, TARGETS, WEIGHTS, COUNT, FACTOR);
                 JniUtils.backward((PtNDArray) extra, (PtNDArray) extra.onesLike(), true, false);
                 tape.backward();
                 actual = new float[][] {x.getGradient().toFloatArray(), w.getGradient().toFloatArray()};

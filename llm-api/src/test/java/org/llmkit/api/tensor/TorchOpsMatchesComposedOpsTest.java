@@ -229,6 +229,24 @@ class TorchOpsMatchesComposedOpsTest {
     }
 
     @Test
+    void logSoftmaxInPlaceOverwritesEachRowWithItsLogSoftmax() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            // rows wider than one vector register, with a large value that a naive exp would overflow
+            float[] values = new float[3 * 37];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) Math.sin(i * 0.7) * 5f;
+            }
+            values[40] = 120f;
+            NDArray x = m.create(values, new Shape(3, 37));
+            NDArray expected = x.logSoftmax(-1);
+            ops.logSoftmaxInPlace(x);
+            assertThat(maxAbsDiff(x, expected)).isLessThanOrEqualTo(1e-6f);
+            assertThatThrownBy(() -> ops.logSoftmaxInPlace(m.create(1f)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scalar");
+        }
+    }
+
+    @Test
     void gradientsFlowThroughBf16Casts() {
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
             NDArray x = m.create(new float[] {1f, 2f, 3f});
