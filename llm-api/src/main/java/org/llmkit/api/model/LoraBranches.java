@@ -23,6 +23,9 @@ import java.util.List;
  * input-sized arrays ({@code x A^T}, {@code g^T x}, {@code g A}) run once for all of them rather than once per
  * branch; each {@code B} side runs per branch, on that weight's columns of the output. Each product is the
  * per-branch one with the other branches' columns beside it: the same results up to float32 summation order.
+ * Each product runs as contiguous parts side by side, one single-threaded OpenBLAS call per core
+ * ({@link GemmWorkers#split}): these products stream activation-sized arrays through a few columns, and OpenBLAS
+ * ran them slower split over its threads.
  *
  * @param adapters the branches' adapters
  * @param cols the first output column of each branch's weight
@@ -48,8 +51,8 @@ record LoraBranches(BlasTape.Adapter[] adapters, int[] cols, int[] offsets, int 
      * @param kept see the record
      * @param ys the layer's output {@code [rows, out]}, its base product already in place
      */
-    static LoraBranches forward(NDManager manager, BlasTape.Adapter[] adapters, int[] widths, FloatBuffer xs, int rows,
-            int in, BitSet dropped, float kept, FloatBuffer ys, int out) {
+    static LoraBranches forward(NDManager manager, BlasTape.Adapter[] adapters, int[] widths, FloatBuffer xs,
+            int rows, int in, BitSet dropped, float kept, FloatBuffer ys, int out) {
         List<BlasTape.Adapter> present = new ArrayList<>();
         List<Integer> colList = new ArrayList<>();
         int col = 0;
