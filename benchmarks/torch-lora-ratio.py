@@ -5,9 +5,12 @@ the engine). Uses the torch peer's model code (../shared/peers/torch/peer.py); L
 projections (or those --targets names), base weights frozen (requires_grad=False, so autograd skips their weight
 gradients).
 
-    benchmarks/torch-lora-ratio.py MODEL_DIR [--threads 2] [--targets q_proj,v_proj]
+    benchmarks/torch-lora-ratio.py MODEL_DIR [--threads 2] [--targets q_proj,v_proj] [--rounds 1]
 
-Prints key=value lines: full_tok_s, lora_tok_s, lora_over_full.
+Prints key=value lines: full_tok_s, lora_tok_s, lora_over_full. With --rounds N (N > 1), full fine-tuning and LoRA
+run N times each, alternating on two models loaded once, and each round's ratio is printed (lora_over_full_r<n>);
+the three keys are then medians over the rounds (a machine whose speed drifts over minutes moves both runs of an
+adjacent pair alike).
 """
 import argparse, os, statistics, sys, time
 
@@ -15,6 +18,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("model_dir")
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--targets", default="q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")
+ap.add_argument("--rounds", type=int, default=1)
 ap.add_argument("--peers", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "peers"))
 a = ap.parse_args()
 sys.path.insert(0, os.path.join(a.peers, "torch"))
@@ -75,10 +79,27 @@ m.train()
 x = torch.randint(0, m.cfg.vocab, (4, 256), generator=g)
 print(f"torch={torch.__version__}")
 print(f"loadavg_start={os.getloadavg()[0]:.2f}")
-full = rate(m, x)
-print(f"full_tok_s={full:.1f}")
 print(f"lora_targets={','.join(TARGETS)}")
-attach_lora(m)
-lora = rate(m, x)
-print(f"lora_tok_s={lora:.1f}")
-print(f"lora_over_full={lora / full:.2f}")
+if a.rounds <= 1:
+    full = rate(m, x)
+    print(f"full_tok_s={full:.1f}")
+    attach_lora(m)
+    lora = rate(m, x)
+    print(f"lora_tok_s={lora:.1f}")
+    print(f"lora_over_full={lora / full:.2f}")
+else:
+    adapted = LlamaLike.from_pretrained(a.model_dir, torch.float32)
+    adapted.train()
+    attach_lora(adapted)
+    fulls, loras, ratios = [], [], []
+    for r in range(1, a.rounds + 1):
+        fulls.append(rate(m, x))
+        loras.append(rate(adapted, x))
+        ratios.append(loras[-1] / fulls[-1])
+        print(f"full_tok_s_r{r}={fulls[-1]:.1f}")
+        print(f"lora_tok_s_r{r}={loras[-1]:.1f}")
+        print(f"lora_over_full_r{r}={ratios[-1]:.3f}")
+    print(f"rounds={a.rounds}")
+    print(f"full_tok_s={statistics.median(fulls):.1f}")
+    print(f"lora_tok_s={statistics.median(loras):.1f}")
+    print(f"lora_over_full={statistics.median(ratios):.3f}")

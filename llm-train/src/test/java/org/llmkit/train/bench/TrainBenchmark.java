@@ -26,9 +26,14 @@ import org.llmkit.train.TrainingResult;
  * Measures full fine-tuning and LoRA (r 8, alpha 16, all seven Llama projections by default), each on a
  * freshly loaded model. Prints one {@code key=value} per line. A benchmark, not a test: run it by hand.
  *
+ * <p>With {@code --rounds N} (N &gt; 1) it measures full fine-tuning and LoRA N times each, alternating, and
+ * reports each round's LoRA / full ratio and the median of those: a machine whose speed drifts by 10-15% over
+ * minutes moves a single full-then-LoRA pair's ratio by as much, but moves both runs of an adjacent pair alike.
+ *
  * <pre>
  * TrainBenchmark MODEL_DIR [--steps 5] [--warmup 3] [--batch 4] [--seq 256] [--precision fp32|fp16|bf16]
  *                [--lora-targets q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj] [--skip full,lora]
+ *                [--rounds 1]
  * </pre>
  */
 public final class TrainBenchmark {
@@ -43,7 +48,7 @@ public final class TrainBenchmark {
     public static void main(String[] args) throws IOException {
         if (args.length == 0) {
             System.err.println("usage: TrainBenchmark MODEL_DIR [--steps 5] [--warmup 3] [--batch 4] [--seq 256]"
-                    + " [--precision fp32|fp16|bf16] [--lora-targets a,b] [--skip full,lora]");
+                    + " [--precision fp32|fp16|bf16] [--lora-targets a,b] [--skip full,lora] [--rounds 1]");
             System.exit(2);
         }
         Path folder = Path.of(args[0]);
@@ -56,6 +61,7 @@ public final class TrainBenchmark {
         String[] targets = opts.getOrDefault("lora-targets", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")
                 .split(",");
         List<String> skip = List.of(opts.getOrDefault("skip", "").split(","));
+        int rounds = Integer.parseInt(opts.getOrDefault("rounds", "1"));
 
         out("model", folder);
         out("precision", precision);
@@ -63,19 +69,50 @@ public final class TrainBenchmark {
         out("warmup_steps", warmup);
         out("timed_steps", steps);
         out("loadavg_before", loadavg());
-        double full = Double.NaN;
-        if (!skip.contains("full")) {
-            full = measure("train", folder, precision, batch, seq, warmup, steps, null);
-        }
-        if (!skip.contains("lora")) {
-            out("lora_targets", String.join(",", targets));
-            double lora = measure("lora", folder, precision, batch, seq, warmup, steps, targets);
-            if (!Double.isNaN(full)) {
-                out("lora_vs_full", String.format(Locale.ROOT, "%.3f", lora / full));
+        if (rounds > 1) {
+            alternate(rounds, folder, precision, batch, seq, warmup, steps, targets);
+        } else {
+            double full = Double.NaN;
+            if (!skip.contains("full")) {
+                full = measure("train", folder, precision, batch, seq, warmup, steps, null);
+            }
+            if (!skip.contains("lora")) {
+                out("lora_targets", String.join(",", targets));
+                double lora = measure("lora", folder, precision, batch, seq, warmup, steps, targets);
+                if (!Double.isNaN(full)) {
+                    out("lora_vs_full", String.format(Locale.ROOT, "%.3f", lora / full));
+                }
             }
         }
         out("peak_rss_mb", String.format(Locale.ROOT, "%.0f", procStatusKb("VmHWM") / 1024.0));
         out("loadavg_after", loadavg());
+    }
+
+    // full fine-tuning and LoRA, alternating: round r prints train_r<r>_*, lora_r<r>_* and lora_vs_full_r<r>, then
+    // the medians over the rounds (train_tok_s, lora_tok_s, lora_vs_full)
+    private static void alternate(int rounds, Path folder, String precision, int batch, int seq, int warmup,
+            int steps, String[] targets) throws IOException {
+        out("rounds", rounds);
+        out("lora_targets", String.join(",", targets));
+        double[] full = new double[rounds];
+        double[] lora = new double[rounds];
+        double[] ratio = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            full[r] = measure("train_r" + (r + 1), folder, precision, batch, seq, warmup, steps, null);
+            lora[r] = measure("lora_r" + (r + 1), folder, precision, batch, seq, warmup, steps, targets);
+            ratio[r] = lora[r] / full[r];
+            out("lora_vs_full_r" + (r + 1), String.format(Locale.ROOT, "%.3f", ratio[r]));
+        }
+        out("train_tok_s", String.format(Locale.ROOT, "%.1f", median(full)));
+        out("lora_tok_s", String.format(Locale.ROOT, "%.1f", median(lora)));
+        out("lora_vs_full", String.format(Locale.ROOT, "%.3f", median(ratio)));
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
     // one configuration on a fresh model; prints <name>_tok_s, <name>_step_s, ... and returns tokens/s
@@ -101,7 +138,7 @@ public final class TrainBenchmark {
                 case "bf16" -> tuner.bf16();
                 default -> tuner;
             };
-            if (name.equals("train")) {
+            if (name.equals("train") || name.equals("train_r1")) {
                 out("threads", JniUtils.getNumThreads());
                 out("params", model.config().parameterCount());
             }
@@ -112,7 +149,7 @@ public final class TrainBenchmark {
                 times[i] = elapsed.get(k) - (k == 0 ? 0 : elapsed.get(k - 1));
             }
             Arrays.sort(times);
-            double median = steps % 2 == 1 ? times[steps / 2] : (times[steps / 2 - 1] + times[steps / 2]) / 2;
+            double median = median(times);
             double tokS = (double) batch * seq / median;
             out(name + "_tok_s", String.format(Locale.ROOT, "%.1f", tokS));
             out(name + "_step_s", String.format(Locale.ROOT, "%.3f", median));

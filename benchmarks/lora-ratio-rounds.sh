@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# LoRA / full fine-tuning tokens/s, measured so that the machine's drift cancels: each engine runs full fine-tuning
+# and LoRA alternately, ROUNDS times each, in one process (llmkit's TrainBenchmark --rounds, then
+# benchmarks/torch-lora-ratio.py --rounds), and the ratio is the median of the adjacent pairs' ratios. On the
+# 2-vCPU machine here the speed drifts 10-15% over minutes, so a single full-then-LoRA pair's ratio moves by as much
+# (train-vs-peer.sh's rounds: llmkit 1.16-1.46, the peer 1.19-1.55). Same batch, steps and settings as
+# train-vs-peer.sh, with the launcher's malloc and thread settings for both engines.
+#
+#   [LORA_TARGETS=a,b] benchmarks/lora-ratio-rounds.sh [MODEL_DIR] [ROUNDS] [OUT_DIR]
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PEERS=${PEERS:-$ROOT/../shared/peers}
+MODEL=${1:-/tmp/llmkit-bench/m20}
+ROUNDS=${2:-3}
+OUT=${3:-$ROOT/benchmarks/results/lora-ratio-$(basename "$MODEL")-$(date +%Y%m%d-%H%M)}
+TARGETS=${LORA_TARGETS:-q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj}
+ENVS="GOMP_SPINCOUNT=1000 OPENBLAS_THREAD_TIMEOUT=4 OPENBLAS_CORETYPE=${TORCH_CORETYPE:-Cooperlake}"
+ENVS="$ENVS MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736"
+mkdir -p "$OUT"
+if [ ! -f "$MODEL/config.json" ]; then
+  /usr/bin/python3 "$PEERS/torch/make_model.py" "$MODEL" --hidden 384 --layers 6 --heads 6 --kv-heads 2 --inter 1024 || exit 1
+fi
+(cd "$ROOT" && mvn -B -q -o -pl llm-train -am test-compile dependency:build-classpath -Djavadoc.skip=true \
+    -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test) || exit 1
+CP="$ROOT/llm-train/target/test-classes:$ROOT/llm-train/target/classes:$ROOT/llm-api/target/classes"
+CP="$CP:$ROOT/llm-data/target/classes:$(cat "$ROOT/llm-train/target/bench.cp")"
+
+{ echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
+  env $ENVS java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" org.llmkit.train.bench.TrainBenchmark "$MODEL" \
+      --rounds "$ROUNDS" --lora-targets "$TARGETS" 2>"$OUT/llmkit.err"
+} > "$OUT/llmkit.txt"
+{ echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
+  env $ENVS /usr/bin/python3 "$ROOT/benchmarks/torch-lora-ratio.py" "$MODEL" --peers "$PEERS" --rounds "$ROUNDS" \
+      --targets "$TARGETS" 2>"$OUT/torch.err"
+} > "$OUT/torch.txt"
+
+val() { grep -m1 "^$2=" "$OUT/$1.txt" | cut -d= -f2- | cut -d, -f1; }
+{
+  echo "| engine | full tok/s (median) | LoRA tok/s (median) | LoRA / full per round | LoRA / full (median of rounds) | load at start |"
+  echo "| --- | --- | --- | --- | --- | --- |"
+  per() { for r in $(seq 1 "$ROUNDS"); do printf '%s ' "$(val "$1" "$2$r")"; done; }
+  echo "| llmkit | $(val llmkit train_tok_s) | $(val llmkit lora_tok_s) | $(per llmkit lora_vs_full_r) | $(val llmkit lora_vs_full) | $(val llmkit loadavg_start) |"
+  echo "| torch | $(val torch full_tok_s) | $(val torch lora_tok_s) | $(per torch lora_over_full_r) | $(val torch lora_over_full) | $(val torch loadavg_start) |"
+} | tee "$OUT/summary.md"
