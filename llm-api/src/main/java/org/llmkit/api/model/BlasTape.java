@@ -1,6 +1,7 @@
 package org.llmkit.api.model;
 
 import static org.llmkit.api.model.HostArrays.accumulateGradient;
+import static org.llmkit.api.model.HostArrays.accumulateProduct;
 import static org.llmkit.api.model.HostArrays.floats;
 import static org.llmkit.api.model.HostArrays.from;
 import static org.llmkit.api.model.HostArrays.pt;
@@ -28,25 +29,26 @@ import org.llmkit.api.tensor.TorchOps;
  * input {@code x} ({@link TapedLinear}), LoRA branches included ({@code y_i += scale · dropout(x) A_i^T B_i^T},
  * rank-r GEMMs whose backward is done by hand too, {@link LoraBranches}; without dropout the branches of one layer
  * share their passes over {@code x}); causal self-attention, from the q/k/v layer's leaf (biases and rotary
- * embeddings included) to its result, is such a leaf too ({@link TapedAttention}); a training loss's cross-entropy
- * is computed on the host from the head's logits, its gradient handed straight to the head's step
- * ({@link #crossEntropy}); everything else (norms, activations, residual adds, the other layers' biases) stays in
- * autograd. Each layer's input is also made a leaf ({@link #cut}), so that every backward call below stays inside
- * one layer. {@link #backward()} walks the recorded steps in reverse: for a linear layer, {@code dX = dY W} (plus
- * the branches' share) goes into autograd with {@code x.backward(dX)}, and {@code dW = dY^T X} and the adapters'
- * gradients are added to each trainable parameter's {@code .grad} (by the GEMM itself once the gradient exists, see
- * {@link HostArrays#accumulateProduct}); for attention, the gradient of the q/k/v leaf is handed to the q/k/v
- * layer's step, next in the walk ({@link #handGradient}), and the biases' go into their {@code .grad}; for a cut,
- * the leaf's gradient continues into the previous layer. Reverse recording order is a topological order, so a
- * leaf's gradient is complete when its step is reached. Graph segments may be traversed by two of these calls (the
- * residual add under a norm), so the graph is kept until the forward's arrays are closed.
+ * embeddings included) to its result, is such a leaf too ({@link TapedAttention}); a training loss's output
+ * projection and cross-entropy are one step computed on the host a block of rows at a time, its input's gradient
+ * known at once ({@link #linearCrossEntropy}); everything else (norms, activations, residual adds, the other
+ * layers' biases) stays in autograd. Each layer's input is also made a leaf ({@link #cut}), so that every backward
+ * call below stays inside one layer. {@link #backward()} walks the recorded steps in reverse: for a linear layer,
+ * {@code dX = dY W} (plus the branches' share) goes into autograd with {@code x.backward(dX)}, and
+ * {@code dW = dY^T X} and the adapters' gradients are added to each trainable parameter's {@code .grad} (by the
+ * GEMM itself once the gradient exists, see {@link HostArrays#accumulateProduct}); for attention, the gradient of
+ * the q/k/v leaf is handed to the q/k/v layer's step, next in the walk ({@link #handGradient}), and the biases' go
+ * into their {@code .grad}; for a cut, the leaf's gradient continues into the previous layer. Reverse recording
+ * order is a topological order, so a leaf's gradient is complete when its step is reached. Graph segments may be
+ * traversed by two of these calls (the residual add under a norm), so the graph is kept until the forward's arrays
+ * are closed.
  *
  * <p>Gradients equal autograd's up to float32 summation order. Not thread-safe: one forward and its backward.
  */
 final class BlasTape {
     /**
      * One recorded operation whose backward the tape runs by hand, after the loss's gradient is in place (autograd's
-     * backward of the loss, or {@link #crossEntropy}'s hand-off) and the backward of every step recorded after it:
+     * backward of the loss, or {@link #linearCrossEntropy}'s) and the backward of every step recorded after it:
      * its outputs' gradients are then complete.
      */
     interface Step {
@@ -76,6 +78,15 @@ final class BlasTape {
      */
     record Adapter(NDArray a, NDArray b, float scale) { }
 
+
+    /** The output projection and loss of {@link #linearCrossEntropy}: its input's gradient, computed already. */
+    private record Projected(NDArray x, NDArray dx) implements Step {
+        @Override
+        public void backward(NDManager manager) {
+            JniUtils.backward(pt(x), pt(dx), true, false);
+            dx.close();
+        }
+    }
 
     /** A layer boundary: {@code in} is a leaf holding {@code out}'s values; {@code out} may be outside the graph. */
     private record Cut(NDArray out, NDArray in, boolean outInGraph) implements Step {
@@ -282,7 +293,7 @@ final class BlasTape {
     }
 
     /**
-     * Backpropagates through the whole forward from the gradient {@link #crossEntropy} handed to the last layer.
+     * Backpropagates through the whole forward from the gradient {@link #linearCrossEntropy} computed.
      */
     void backward() {
         for (int i = entries.size() - 1; i >= 0; i--) {
@@ -293,34 +304,57 @@ final class BlasTape {
     }
 
     /**
-     * The weighted mean cross-entropy of the logits that the last recorded step, a {@link #linear} layer, produced,
-     * with its gradient handed straight to that layer: {@code factor · w_r / count · (softmax(x_r) - onehot(t_r))}
-     * per row. libtorch's log-softmax runs once (the loss reads the targets' log-probabilities from it) and its
-     * exponential gives the probabilities; the rows' targets and weights are applied on the host, and the common
-     * scale {@code factor / count} goes into the layer's backward GEMMs. The backward of autograd's gather and
-     * log-softmax (a zero-filled logits-sized gradient, then another read and written) never runs. With the
-     * model's ops the log-softmax and the exponential run in place, so the logits' own array becomes the gradient
-     * and no other logits-sized array is made, where autograd's path holds four until the head's backward (8 GiB
-     * for a 128K-word vocabulary and 4096 positions); without them, up to three live at once. Then call
-     * {@link #backward()}.
+     * The output projection and the weighted mean cross-entropy of its logits, as one recorded step whose
+     * gradient is known at once: per row,
+     * {@code dlogits_r = factor · w_r / count · (softmax(x_r W^T) - onehot(t_r))},
+     * {@code dX = dlogits W} (sent on into autograd by {@link #backward()}) and {@code dW += dlogits^T X} (into the
+     * weight's {@code .grad} now, when it trains). It runs a block of rows at a time, so the logits are never
+     * whole for long inputs: the block's logits (an OpenBLAS GEMM), libtorch's log-softmax in place (the loss reads
+     * the targets' log-probabilities from it) and its exponential in place, the targets and the rows' weights
+     * applied on the host, then the block's {@code dX} and {@code dW} GEMMs with {@code factor / count} as their
+     * scale. A block has at least 1024 rows, and as many as 256 MiB of logits hold (2048 rows of a 32000-word
+     * vocabulary): each block re-reads (and OpenBLAS re-packs) the projection's weights, which for smaller blocks
+     * cost more than the cache saved (256-row blocks made an m100 step ~60 ms slower). Autograd's path holds four
+     * arrays of all the logits until the head's backward (8 GiB for a 128K-word vocabulary and 4096 positions);
+     * this step holds one block (512 MiB there). Without the model's ops, each block's log-softmax and exponential
+     * are libtorch's out-of-place ones. Then call {@link #backward()}: nothing may be recorded after this step.
      *
-     * @param logits {@code [..., V]} float32, the leaf of the last recorded step; its values are not the logits
-     *     any more after this call
+     * @param x {@code [..., C]} float32, the positions that predict (in the graph)
+     * @param weight the output projection {@code [V, C]} float32
      * @param targets each row's target word
      * @param weights each row's weight (0 leaves the row unscored)
      * @param count what the weighted sum is divided by (positive)
      * @param factor what the loss is multiplied by before backpropagating (accumulation, loss scaling)
      * @return the loss (not multiplied by {@code factor})
+     * @throws IllegalArgumentException when the shapes disagree or a scored row's target is outside the vocabulary
      */
-    float crossEntropy(NDArray logits, long[] targets, float[] weights, float count, float factor) {
-        Step last = entries.isEmpty() ? null : entries.get(entries.size() - 1);
-        if (!(last instanceof TapedLinear linear) || !linear.produced(logits)) {
-            throw new IllegalStateException("crossEntropy needs the logits of the tape's last linear layer");
+    float linearCrossEntropy(NDArray x, NDArray weight, long[] targets, float[] weights, float count, float factor) {
+        long vocab = Math.max(1, weight.getShape().get(0));
+        return linearCrossEntropy(x, weight, targets, weights, count, factor,
+                (int) Math.max(MIN_BLOCK_ROWS, BLOCK_ELEMENTS / vocab));
+    }
+
+    /** How many logits a block of {@link #linearCrossEntropy} may hold beyond its minimum rows: 256 MiB. */
+    private static final long BLOCK_ELEMENTS = 64L << 20;
+    /** The fewest rows a block of {@link #linearCrossEntropy} has (so that it re-reads the weights rarely). */
+    private static final int MIN_BLOCK_ROWS = 1024;
+
+    /**
+     * {@link #linearCrossEntropy(NDArray, NDArray, long[], float[], float, float)} with blocks of a given number of
+     * rows.
+     */
+    float linearCrossEntropy(NDArray x, NDArray weight, long[] targets, float[] weights, float count, float factor,
+            int blockRows) {
+        Shape shape = x.getShape();
+        int in = (int) shape.get(shape.dimension() - 1);
+        if (weight.getShape().dimension() != 2 || weight.getShape().get(1) != in) {
+            throw new IllegalArgumentException("the output projection " + weight.getShape()
+                    + " does not take inputs of " + in);
         }
-        int vocab = (int) logits.getShape().get(logits.getShape().dimension() - 1);
-        int rows = (int) (logits.size() / vocab);
+        int vocab = (int) weight.getShape().get(0);
+        int rows = (int) (x.size() / in);
         if (targets.length != rows || weights.length != rows) {
-            throw new IllegalArgumentException(rows + " logit rows but " + targets.length + " targets and "
+            throw new IllegalArgumentException(rows + " rows but " + targets.length + " targets and "
                     + weights.length + " weights");
         }
         for (int r = 0; r < rows; r++) {
@@ -329,51 +363,100 @@ final class BlasTape {
                         + " is outside the vocabulary of " + vocab);
             }
         }
-        NDArray probabilities;
+        FloatBuffer xs = floats(x);
+        FloatBuffer ws = floats(weight);
+        boolean trainsWeight = JniUtils.requiresGrad(pt(weight));
+        float alpha = factor / count;
+        NDArray dx = manager.create(shape, DataType.FLOAT32);
+        FloatBuffer dxs = floats(dx);
         double sum = 0;
+        int block = Math.max(1, Math.min(rows, blockRows));
         try (NoGradient off = NoGradient.scope()) {
-            NDArray logProbabilities;
-            if (ops != null) {
-                ops.logSoftmaxInPlace(logits);
-                logProbabilities = logits;
-            } else {
-                logProbabilities = logits.logSoftmax(-1);
-            }
-            FloatBuffer lps = floats(logProbabilities);
-            for (int r = 0; r < rows; r++) {
-                if (weights[r] != 0f) {
-                    sum -= weights[r] * lps.get(r * vocab + (int) targets[r]);
+            NDArray logits = manager.create(new Shape(block, vocab), DataType.FLOAT32);
+            try {
+                for (int first = 0; first < rows; first += block) {
+                    int n = Math.min(block, rows - first);
+                    if (n != logits.getShape().get(0)) {
+                        logits.close();
+                        logits = manager.create(new Shape(n, vocab), DataType.FLOAT32);
+                    }
+                    FloatBuffer ls = floats(logits);
+                    FloatBuffer xBlock = from(xs, first * in);
+                    OpenBlas.gemm(false, true, n, vocab, in, 1f, xBlock, in, ws, in, 0f, ls, vocab);
+                    NDArray own = null;   // libtorch's out-of-place results, without the model's ops
+                    try {
+                        FloatBuffer ps;
+                        if (ops != null) {
+                            ops.logSoftmaxInPlace(logits);
+                            ps = ls;
+                        } else {
+                            own = logits.logSoftmax(-1);
+                            ps = floats(own);
+                        }
+                        sum += blockLoss(ps, first, n, vocab, targets, weights);
+                        if (ops != null) {
+                            ops.expInPlace(logits);
+                        } else {
+                            NDArray probabilities = own.exp();
+                            own.close();
+                            own = probabilities;
+                            ps = floats(own);
+                        }
+                        blockGradient(ps, first, n, vocab, targets, weights);
+                        FloatBuffer dlogits = ps;
+                        OpenBlas.gemm(false, false, n, in, vocab, alpha, dlogits, vocab, ws, in, 0f,
+                                from(dxs, first * in), in);
+                        if (trainsWeight) {
+                            accumulateProduct(manager, weight, (c, beta) -> OpenBlas.gemm(true, false, vocab, in, n,
+                                    alpha, dlogits, vocab, xBlock, in, beta, c, in));
+                        }
+                    } finally {
+                        if (own != null) {
+                            own.close();
+                        }
+                    }
                 }
-            }
-            // libtorch's log-softmax then exp: 5x faster than its softmax over 32000 words here
-            if (ops != null) {
-                ops.expInPlace(logProbabilities);
-                probabilities = logProbabilities;
-            } else {
-                probabilities = logProbabilities.exp();
-                logProbabilities.close();
+            } finally {
+                logits.close();
             }
         }
-        FloatBuffer ps = floats(probabilities);
-        for (int r = 0; r < rows; r++) {
-            int base = r * vocab;
-            float w = weights[r];
+        entries.add(new Projected(x, dx));
+        return (float) (sum / count);
+    }
+
+    // - Σ w_r log p_r(t_r) over a block's rows, from their log-probabilities
+    private static double blockLoss(FloatBuffer logProbabilities, int first, int n, int vocab, long[] targets,
+            float[] weights) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float w = weights[first + i];
+            if (w != 0f) {
+                sum -= w * logProbabilities.get(i * vocab + (int) targets[first + i]);
+            }
+        }
+        return sum;
+    }
+
+    // a block's probabilities become w_r (p_r - onehot(t_r)): unscored rows zeroed
+    private static void blockGradient(FloatBuffer probabilities, int first, int n, int vocab, long[] targets,
+            float[] weights) {
+        for (int i = 0; i < n; i++) {
+            int base = i * vocab;
+            float w = weights[first + i];
             if (w == 0f) {
                 for (int j = 0; j < vocab; j++) {
-                    ps.put(base + j, 0f);
+                    probabilities.put(base + j, 0f);
                 }
                 continue;
             }
-            int t = (int) targets[r];
-            ps.put(base + t, ps.get(base + t) - 1f);
+            int t = (int) targets[first + i];
+            probabilities.put(base + t, probabilities.get(base + t) - 1f);
             if (w != 1f) {
                 for (int j = 0; j < vocab; j++) {
-                    ps.put(base + j, ps.get(base + j) * w);
+                    probabilities.put(base + j, probabilities.get(base + j) * w);
                 }
             }
         }
-        handGradient(logits, probabilities, factor / count);
-        return (float) (sum / count);
     }
 
     /**

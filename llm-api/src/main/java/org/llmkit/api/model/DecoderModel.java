@@ -675,6 +675,22 @@ public final class DecoderModel extends AbstractBlock {
         return ctx.tape == null ? logits(hidden) : ctx.tape.linear(hidden, head());
     }
 
+    /**
+     * The output projection and the weighted mean cross-entropy of a forward on a {@link BlasTape}, as one step
+     * ({@link BlasTape#linearCrossEntropy}): the logits are made a block of rows at a time and never whole.
+     *
+     * @param hidden {@code [..., C]} float32, the positions that predict
+     * @param ctx the forward's context, with its tape
+     * @param targets each row's target word
+     * @param weights each row's weight (0 leaves it unscored)
+     * @param count what the weighted sum is divided by
+     * @param factor what the loss is multiplied by before backpropagating
+     * @return the loss (not multiplied by {@code factor})
+     */
+    float tapedLoss(NDArray hidden, ForwardContext ctx, long[] targets, float[] weights, float count, float factor) {
+        return ctx.tape.linearCrossEntropy(hidden, head(), targets, weights, count, factor);
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> p) {
         NDArray ids = inputs.singletonOrThrow();

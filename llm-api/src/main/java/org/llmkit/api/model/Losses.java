@@ -67,9 +67,11 @@ public final class Losses {
         Rows rows = new Rows(batch, options.documentSeparator());
         BlasTape tape = model.trainingTape(m, batch.length * rows.length);
         if (tape != null) {
-            // the loss and its gradient on the host, handed to the head's backward (BlasTape.crossEntropy)
-            NDArray logits = logits(m, model, rows, options, tape, SCORED_POSITIONS);
-            float loss = tape.crossEntropy(logits, rows.targets, rows.weights, Math.max(rows.scored, 1), factor);
+            // the head and the loss in one taped step, a block of rows at a time (BlasTape.linearCrossEntropy)
+            ForwardContext ctx = context(m, model, rows, options).withTape(tape);
+            NDArray hidden = model.hidden(m.create(rows.ids, new Shape(rows.positions.length, rows.length)), ctx);
+            float loss = model.tapedLoss(hidden.get(SCORED_POSITIONS), ctx, rows.targets, rows.weights,
+                    Math.max(rows.scored, 1), factor);
             tape.backward();
             return loss;
         }
@@ -85,7 +87,7 @@ public final class Losses {
     private static final NDIndex SCORED_POSITIONS = new NDIndex(":, :-1, :");
 
     private static NDArray causalLm(NDManager m, DecoderModel model, Rows rows, ForwardOptions options) {
-        NDArray logits = logits(m, model, rows, options, null, SCORED_POSITIONS);
+        NDArray logits = logits(m, model, rows, options, SCORED_POSITIONS);
         int b = rows.positions.length;
         int t = rows.length;
         return scoredCrossEntropy(logits, m.create(rows.targets, new Shape(b, t - 1)),
@@ -104,13 +106,18 @@ public final class Losses {
      * @return float32 logits {@code [B,T,V]}, T the longest sequence
      */
     static NDArray logits(NDManager m, DecoderModel model, int[][] batch, ForwardOptions options) {
-        return logits(m, model, new Rows(batch, options.documentSeparator()), options, null, null);
+        return logits(m, model, new Rows(batch, options.documentSeparator()), options, null);
     }
 
     // the logits of the positions `kept` selects from the last layer's [B,T,C] (all when null)
-    private static NDArray logits(NDManager m, DecoderModel model, Rows rows, ForwardOptions options,
-            BlasTape tape, NDIndex kept) {
-        int b = rows.positions.length;
+    private static NDArray logits(NDManager m, DecoderModel model, Rows rows, ForwardOptions options, NDIndex kept) {
+        ForwardContext ctx = context(m, model, rows, options);
+        NDArray hidden = model.hidden(m.create(rows.ids, new Shape(rows.positions.length, rows.length)), ctx);
+        return model.tensorType().float32(model.logits(kept == null ? hidden : hidden.get(kept), ctx));
+    }
+
+    // positions, padding, document boundaries and LoRA dropout of a batch's forward
+    private static ForwardContext context(NDManager m, DecoderModel model, Rows rows, ForwardOptions options) {
         boolean[][] keyValid = rows.ragged ? rows.valid : null;
         ForwardContext ctx = model.context(m, rows.positions, keyValid, null, 0);
         if (rows.documents != null) {
@@ -119,12 +126,7 @@ public final class Losses {
         if (options.loraDropout() > 0 && !ctx.inference) {
             ctx = ctx.withLoraDropout(new LoraDropout(options.loraDropout(), options.dropoutSeed()));
         }
-        if (tape != null) {
-            ctx = ctx.withTape(tape);
-        }
-        NDArray ids = m.create(rows.ids, new Shape(b, rows.length));
-        NDArray hidden = model.hidden(ids, ctx);
-        return model.tensorType().float32(model.logits(kept == null ? hidden : hidden.get(kept), ctx));
+        return ctx;
     }
 
     /**

@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * A linear layer: {@code y [rows, Σ out_i] = x [rows, in] · [W_1; W_2; ...]^T}, plus the LoRA branches of its
- * weights. Its output gradient is {@code y}'s {@code .grad}, or one handed to it ({@link BlasTape#crossEntropy}).
+ * weights. Its output gradient is {@code y}'s {@code .grad}, or one handed to it ({@link BlasTape#handGradient}).
  */
 final class TapedLinear implements BlasTape.Step {
     private final NDArray x;
