@@ -9,21 +9,12 @@
 #   [LORA_TARGETS=a,b] benchmarks/lora-ratio-rounds.sh [MODEL_DIR] [ROUNDS] [OUT_DIR]
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PEERS=${PEERS:-$ROOT/../shared/peers}
 MODEL=${1:-/tmp/llmkit-bench/m20}
 ROUNDS=${2:-3}
 OUT=${3:-$ROOT/benchmarks/results/lora-ratio-$(basename "$MODEL")-$(date +%Y%m%d-%H%M)}
-TARGETS=${LORA_TARGETS:-q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj}
-ENVS="GOMP_SPINCOUNT=1000 OPENBLAS_THREAD_TIMEOUT=4 OPENBLAS_CORETYPE=${TORCH_CORETYPE:-Cooperlake}"
-ENVS="$ENVS MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736"
 mkdir -p "$OUT"
-if [ ! -f "$MODEL/config.json" ]; then
-  /usr/bin/python3 "$PEERS/torch/make_model.py" "$MODEL" --hidden 384 --layers 6 --heads 6 --kv-heads 2 --inter 1024 || exit 1
-fi
-(cd "$ROOT" && mvn -B -q -o -pl llm-train -am test-compile dependency:build-classpath -Djavadoc.skip=true \
-    -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test) || exit 1
-CP="$ROOT/llm-train/target/test-classes:$ROOT/llm-train/target/classes:$ROOT/llm-api/target/classes"
-CP="$CP:$ROOT/llm-data/target/classes:$(cat "$ROOT/llm-train/target/bench.cp")"
+. "$ROOT/benchmarks/train-common.sh"
+ENVS="$THREADS OPENBLAS_CORETYPE=$CORE $TUNED"
 
 { echo "loadavg_start=$(cut -d' ' -f1 /proc/loadavg)"
   env $ENVS java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" org.llmkit.train.bench.TrainBenchmark "$MODEL" \

@@ -14,22 +14,10 @@
 #   [LORA_TARGETS=a,b] benchmarks/train-vs-peer.sh [MODEL_DIR] [OUT_DIR]
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PEERS=${PEERS:-$ROOT/../shared/peers}
 MODEL=${1:-/tmp/llmkit-bench/m20}
 OUT=${2:-$ROOT/benchmarks/results/train-$(basename "$MODEL")${LORA_TARGETS:+-lora-${LORA_TARGETS//,/-}}-$(date +%Y%m%d-%H%M)}
-TUNED="MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736"
 mkdir -p "$OUT"
-if [ ! -f "$MODEL/config.json" ]; then
-  /usr/bin/python3 "$PEERS/torch/make_model.py" "$MODEL" --hidden 384 --layers 6 --heads 6 --kv-heads 2 --inter 1024 || exit 1
-fi
-# one reactor run, so llm-api and llm-data resolve to their target/classes (nothing needs installing)
-(cd "$ROOT" && mvn -B -q -o -pl llm-train -am test-compile dependency:build-classpath -Djavadoc.skip=true \
-    -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test) || exit 1
-CP="$ROOT/llm-train/target/test-classes:$ROOT/llm-train/target/classes:$ROOT/llm-api/target/classes"
-CP="$CP:$ROOT/llm-data/target/classes:$(cat "$ROOT/llm-train/target/bench.cp")"
-CORE=${TORCH_CORETYPE:-Cooperlake}
-THREADS="GOMP_SPINCOUNT=1000 OPENBLAS_THREAD_TIMEOUT=4"
-TARGETS=${LORA_TARGETS:-q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj}
+. "$ROOT/benchmarks/train-common.sh"
 
 # Both engines get the same environment in a row: malloc's defaults or the launcher's malloc settings, plus the
 # launcher's training thread settings (THREADS) and the same OpenBLAS kernels ($CORE; OpenBLAS 0.3.19 does not know
