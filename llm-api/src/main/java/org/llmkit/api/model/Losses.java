@@ -69,8 +69,7 @@ public final class Losses {
         if (tape != null) {
             // the head and the loss in one taped step, a block of rows at a time (BlasTape.linearCrossEntropy)
             ForwardContext ctx = context(m, model, rows, options).withTape(tape);
-            NDArray hidden = model.hidden(m.create(rows.ids, new Shape(rows.positions.length, rows.length)), ctx);
-            float loss = model.tapedLoss(hidden.get(SCORED_POSITIONS), ctx, rows.targets, rows.weights,
+            float loss = model.tapedLoss(hidden(m, model, rows, ctx).get(SCORED_POSITIONS), ctx, rows.targets, rows.weights,
                     Math.max(rows.scored, 1), factor);
             tape.backward();
             return loss;
@@ -112,8 +111,13 @@ public final class Losses {
     // the logits of the positions `kept` selects from the last layer's [B,T,C] (all when null)
     private static NDArray logits(NDManager m, DecoderModel model, Rows rows, ForwardOptions options, NDIndex kept) {
         ForwardContext ctx = context(m, model, rows, options);
-        NDArray hidden = model.hidden(m.create(rows.ids, new Shape(rows.positions.length, rows.length)), ctx);
+        NDArray hidden = hidden(m, model, rows, ctx);
         return model.tensorType().float32(model.logits(kept == null ? hidden : hidden.get(kept), ctx));
+    }
+
+    // the last layer's [B,T,C] (after the final norm)
+    private static NDArray hidden(NDManager m, DecoderModel model, Rows rows, ForwardContext ctx) {
+        return model.hidden(m.create(rows.ids, new Shape(rows.positions.length, rows.length)), ctx);
     }
 
     // positions, padding, document boundaries and LoRA dropout of a batch's forward
