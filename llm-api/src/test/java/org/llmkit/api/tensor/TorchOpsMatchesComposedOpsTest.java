@@ -36,6 +36,14 @@ class TorchOpsMatchesComposedOpsTest {
         return a.sub(b).abs().max().getFloat();
     }
 
+    // each fused result is not all zeros and within 1e-5 of the composed one
+    private static void assertAgree(NDArray[] fused, NDArray[] composed, String... names) {
+        for (int i = 0; i < names.length; i++) {
+            assertThat(fused[i].abs().sum().getFloat()).as("%s is not zero", names[i]).isPositive();
+            assertThat(maxAbsDiff(fused[i], composed[i])).as(names[i]).isLessThanOrEqualTo(1e-5f);
+        }
+    }
+
     @Test
     void sdpaMatchesComposedAttentionWithoutMask() {
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
@@ -126,13 +134,7 @@ class TorchOpsMatchesComposedOpsTest {
             NDArray probe = m.randomNormal(qShape); // d loss / d output
             NDArray[] fused = attentionGradients(m, qShape, kvShape, probe, true, mask);
             NDArray[] composed = attentionGradients(m, qShape, kvShape, probe, false, mask);
-
-            for (int i = 0; i < 3; i++) {
-                assertThat(fused[i].abs().sum().getFloat()).as("grad %d is not zero", i).isPositive();
-                assertThat(maxAbsDiff(fused[i], composed[i]))
-                        .as("gradient of input %d", i)
-                        .isLessThanOrEqualTo(1e-5f);
-            }
+            assertAgree(fused, composed, "q gradient", "k gradient", "v gradient");
         }
     }
 
@@ -162,13 +164,7 @@ class TorchOpsMatchesComposedOpsTest {
             NDArray probe = m.randomNormal(new Shape(3, 16));
             NDArray[] fused = rmsNormGradients(m, probe, true);
             NDArray[] composed = rmsNormGradients(m, probe, false);
-
-            for (int i = 0; i < 2; i++) {
-                assertThat(fused[i].abs().sum().getFloat()).isPositive();
-                assertThat(maxAbsDiff(fused[i], composed[i]))
-                        .as("gradient of input %d", i)
-                        .isLessThanOrEqualTo(1e-5f);
-            }
+            assertAgree(fused, composed, "x gradient", "weight gradient");
         }
     }
 
@@ -192,12 +188,7 @@ class TorchOpsMatchesComposedOpsTest {
             NDArray probe = m.randomNormal(new Shape(3, 20));
             NDArray[] fused = swigluWithGradients(m, probe, true);
             NDArray[] composed = swigluWithGradients(m, probe, false);
-            for (int i = 0; i < 3; i++) {
-                assertThat(fused[i].abs().sum().getFloat()).isPositive();
-                assertThat(maxAbsDiff(fused[i], composed[i]))
-                        .as(new String[] {"value", "gate gradient", "up gradient"}[i])
-                        .isLessThanOrEqualTo(1e-5f);
-            }
+            assertAgree(fused, composed, "value", "gate gradient", "up gradient");
             assertThatThrownBy(() -> ops.swiglu(probe, probe.reshape(20, 3)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(20, 3)");
         }
