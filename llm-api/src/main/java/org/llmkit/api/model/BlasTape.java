@@ -31,10 +31,11 @@ import org.llmkit.api.tensor.TorchOps;
  * share their passes over {@code x}); causal self-attention, from the q/k/v layer's leaf (biases and rotary
  * embeddings included) to its result, is such a leaf too ({@link TapedAttention}); a training loss's output
  * projection and cross-entropy are one step computed on the host a block of rows at a time, its input's gradient
- * known at once ({@link #linearCrossEntropy}); everything else (norms, activations, residual adds, the other
- * layers' biases) stays in autograd. Each layer's input is also made a leaf ({@link #cut}), so that every backward
- * call below stays inside one layer. {@link #backward()} walks the recorded steps in reverse: for a linear layer,
- * {@code dX = dY W} (plus the branches' share) goes into autograd with {@code x.backward(dX)}, and
+ * known at once ({@link #linearCrossEntropy}); the embedding lookups are a leaf too, whose gradient's rows go
+ * straight into the tables' {@code .grad} ({@link TapedEmbedding}); everything else (norms, activations, residual
+ * adds, the other layers' biases) stays in autograd. Each layer's input is also made a leaf ({@link #cut}), so
+ * that every backward call below stays inside one layer. {@link #backward()} walks the recorded steps in reverse:
+ * for a linear layer, {@code dX = dY W} (plus the branches' share) goes into autograd with {@code x.backward(dX)}, and
  * {@code dW = dY^T X} and the adapters' gradients are added to each trainable parameter's {@code .grad} (by the
  * GEMM itself once the gradient exists, see {@link HostArrays#accumulateProduct}); for attention, the gradient of
  * the q/k/v leaf is handed to the q/k/v layer's step, next in the walk ({@link #handGradient}), and the biases' go
@@ -135,6 +136,22 @@ final class BlasTape {
         in.setRequiresGradient(true);
         entries.add(new Cut(x, in, inGraph));
         return in;
+    }
+
+    /**
+     * Looks rows up in embedding tables on the host and adds them ({@link TapedEmbedding}): token embeddings, plus
+     * learned positions where the model has them. Their backward adds the result's gradient rows to each trainable
+     * table's {@code .grad}.
+     *
+     * @param shape the positions' shape
+     * @param tables each {@code [V_i, C]} float32
+     * @param ids each table's row for every position, in row-major order of {@code shape}
+     * @return the leaf {@code [..., C]}, recording gradients when some table does
+     */
+    NDArray embedding(Shape shape, NDArray[] tables, long[][] ids) {
+        TapedEmbedding step = TapedEmbedding.lookUp(manager, shape, tables, ids);
+        entries.add(step);
+        return step.output();
     }
 
     /**

@@ -555,7 +555,23 @@ public final class DecoderModel extends AbstractBlock {
      * @return final-normed hidden states {@code [B,T,C]}
      */
     public NDArray hidden(NDArray ids, ForwardContext ctx) {
+        if (ctx.tape != null) {
+            return layersAndNorm(tapedEmbedding(ids, ctx), ctx);
+        }
         return hiddenFromEmbeddings(embed(ids), ctx);
+    }
+
+    // the token (and learned position) embeddings of a forward on a tape: looked up on the host, their backward adds
+    // the gradient's rows into the tables' .grad (BlasTape#embedding)
+    private NDArray tapedEmbedding(NDArray ids, ForwardContext ctx) {
+        NDArray[] tables = embedPositions == null ? new NDArray[] {embedTokens.getArray()}
+                : new NDArray[] {embedTokens.getArray(), embedPositions.getArray()};
+        long[][] rows = new long[tables.length][];
+        rows[0] = ids.toType(DataType.INT64, false).toLongArray();
+        if (embedPositions != null) {
+            rows[1] = ctx.positions.toType(DataType.INT64, false).toLongArray();
+        }
+        return ctx.tape.embedding(ids.getShape(), tables, rows);
     }
 
     /**
@@ -592,7 +608,11 @@ public final class DecoderModel extends AbstractBlock {
      * @return final-normed hidden states {@code [B,T,C]}
      */
     public NDArray hiddenFromEmbeddings(NDArray x, ForwardContext ctx) {
-        x = withPositions(x, ctx);
+        return layersAndNorm(withPositions(x, ctx), ctx);
+    }
+
+    // all layers and the final norm, from the input embeddings (learned positions added)
+    private NDArray layersAndNorm(NDArray x, ForwardContext ctx) {
         if (kernels.fused() && ctx.inference) {
             x = scripted().apply(x, ctx);
         } else {
