@@ -62,6 +62,23 @@ final class BlasTape {
         void backward(NDManager manager);
     }
 
+    /**
+     * A step whose output is a leaf that a later {@link #linear} layer reads: that layer hands it its input's
+     * gradient ({@link #takeGradient}) instead of sending it into autograd, which would copy it into the leaf's
+     * {@code .grad}.
+     */
+    interface Producer extends Step {
+        /** @return whether {@code a} is this step's output */
+        boolean produced(NDArray a);
+
+        /**
+         * Takes (a share of) the output's gradient, added to any taken before; the step closes it.
+         *
+         * @param g float32, contiguous, of the output's shape
+         */
+        void takeGradient(NDArray g);
+    }
+
     private final NDManager manager;
     private final TorchOps ops;
     private final List<Step> entries = new ArrayList<>();
@@ -205,8 +222,38 @@ final class BlasTape {
             }
         }
         y.setRequiresGradient(true);
-        entries.add(new TapedLinear(x, xs, weights, branches, y, rows, in, out));
+        entries.add(new TapedLinear(x, xs, producerOf(x), weights, branches, y, rows, in, out));
         return y;
+    }
+
+    // the recorded step that made x, when it takes its output's gradient by hand
+    private Producer producerOf(NDArray x) {
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            if (entries.get(i) instanceof Producer p && p.produced(x)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The gated MLP's activation {@code silu(g) · u} on the fused gate/up layer's leaf, with a hand backward
+     * ({@link TapedSwiGlu}): the down projection that reads its result hands it the gradient, and it hands the
+     * gate/up layer {@code [dg | du]}.
+     *
+     * @param y the leaf of this tape's {@link #linear} layer of the gate and up weights {@code [..., 2F]}, gate
+     *     first
+     * @param width F
+     * @return {@code [..., F]}, a leaf
+     * @throws IllegalStateException when the tape was made without the model's ops
+     */
+    NDArray swiglu(NDArray y, int width) {
+        if (ops == null) {
+            throw new IllegalStateException("the taped SwiGLU needs the model's TorchScript ops");
+        }
+        TapedSwiGlu step = TapedSwiGlu.forward(this, ops, y, width);
+        entries.add(step);
+        return step.output();
     }
 
     /**

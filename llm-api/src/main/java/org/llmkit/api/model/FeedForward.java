@@ -49,10 +49,15 @@ final class FeedForward extends SkeletonBlock {
         if (gate == null) {
             h = Activations.apply(activation, up.apply(x, ctx), constants);
         } else {
-            NDArray[] gu = Projection.applyAll(x, ctx, gate, up);
             boolean silu = "silu".equals(activation) || "swish".equals(activation);
-            h = silu && kernels.fused() ? kernels.ops().swiglu(gu[0], gu[1])
-                    : Activations.apply(activation, gu[0], constants).mul(gu[1]);
+            if (silu && kernels.fused() && ctx.tape != null && Projection.unbiased(gate, up)) {
+                // one taped gate/up layer and a hand backward for the activation (BlasTape#swiglu)
+                h = ctx.tape.swiglu(Projection.fusedOnTape(x, ctx, gate, up), gate.outputs());
+            } else {
+                NDArray[] gu = Projection.applyAll(x, ctx, gate, up);
+                h = silu && kernels.fused() ? kernels.ops().swiglu(gu[0], gu[1])
+                        : Activations.apply(activation, gu[0], constants).mul(gu[1]);
+            }
         }
         return down.apply(h, ctx);
     }

@@ -153,6 +153,37 @@ final class Projection extends SkeletonBlock {
         return ys;
     }
 
+    /**
+     * On a training forward's tape, projections without biases that read one input as one OpenBLAS linear layer
+     * (LoRA branches included), unsplit.
+     *
+     * @param x {@code [..., in]}
+     * @param ctx the forward's context, with a tape
+     * @param projections the projections, without biases
+     * @return the leaf {@code [..., Σ out_i]}, the projections' outputs side by side
+     */
+    static NDArray fusedOnTape(NDArray x, ForwardContext ctx, Projection... projections) {
+        if (!unbiased(projections)) {
+            throw new IllegalStateException("projections with biases cannot be fused unsplit: " + projections[0].name);
+        }
+        return tapeLeaf(x, ctx, projections);
+    }
+
+    /** @return whether none of the projections has a bias */
+    static boolean unbiased(Projection... projections) {
+        for (Projection p : projections) {
+            if (p.bias != null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** @return the number of outputs (the weight's rows) */
+    int outputs() {
+        return (int) weight.getArray().getShape().get(0);
+    }
+
     // the projections' outputs side by side, without biases: one taped linear layer's leaf [..., Σ out_i]
     private static NDArray tapeLeaf(NDArray x, ForwardContext ctx, Projection... projections) {
         NDArray[] weights = new NDArray[projections.length];

@@ -19,6 +19,7 @@ import java.util.List;
 final class TapedLinear implements BlasTape.Step {
     private final NDArray x;
     private final FloatBuffer xs;
+    private final BlasTape.Producer source;
     private final NDArray[] weights;
     private final List<LoraBranches> branches;
     private final NDArray y;
@@ -28,10 +29,15 @@ final class TapedLinear implements BlasTape.Step {
     private NDArray handed;
     private float handedScale;
 
-    TapedLinear(NDArray x, FloatBuffer xs, NDArray[] weights, List<LoraBranches> branches, NDArray y, int rows,
-            int in, int out) {
+    /**
+     * @param source the step that made {@code x} and takes its gradient by hand, or null to send the gradient into
+     *     autograd
+     */
+    TapedLinear(NDArray x, FloatBuffer xs, BlasTape.Producer source, NDArray[] weights, List<LoraBranches> branches,
+            NDArray y, int rows, int in, int out) {
         this.x = x;
         this.xs = xs;
+        this.source = source;
         this.weights = weights;
         this.branches = branches;
         this.y = y;
@@ -76,9 +82,9 @@ final class TapedLinear implements BlasTape.Step {
         dy.close();
     }
 
-    // dX = alpha dY [W_1; W_2; ...] plus the branches' share, sent on into the graph: x always descends from a
-    // cut's leaf, so it is in the graph (DJL's requiresGrad answers for leaves only, so it is not asked); the
-    // branches accumulate their adapters' gradients on the way
+    // dX = alpha dY [W_1; W_2; ...] plus the branches' share, handed to the step that made x or sent on into the
+    // graph: x always descends from a cut's leaf, so it is in the graph (DJL's requiresGrad answers for leaves only,
+    // so it is not asked); the branches accumulate their adapters' gradients on the way
     private void inputGradient(NDManager manager, FloatBuffer dys, float alpha) {
         NDArray dx = manager.create(x.getShape(), DataType.FLOAT32);
         FloatBuffer dxs = floats(dx);
@@ -91,6 +97,10 @@ final class TapedLinear implements BlasTape.Step {
         }
         for (LoraBranches branch : branches) {
             branch.backward(manager, dys, alpha, out, dxs);
+        }
+        if (source != null) {
+            source.takeGradient(dx);
+            return;
         }
         JniUtils.backward(pt(x), pt(dx), true, false);
         dx.close();
