@@ -98,21 +98,24 @@ final class TapedSwiGlu implements BlasTape.Producer {
         FloatBuffer dhs = floats(dh);
         int f = width;
         GemmWorkers.split((int) (h.size() / f), (from, to) -> {
-            float[] row = new float[2 * f];
+            float[] g = new float[f];
+            float[] u = new float[f];
             float[] s = new float[f];
             float[] d = new float[f];
             for (int r = from; r < to; r++) {
-                ys.get(r * 2 * f, row);
+                ys.get(r * 2 * f, g);
+                ys.get(r * 2 * f + f, u);
                 ss.get(r * f, s);
                 dhs.get(r * f, d);
+                // in place, one array per operand, so that the JIT vectorizes the loop
                 for (int c = 0; c < f; c++) {
-                    float g = row[c];
-                    float u = row[f + c];
-                    float gs = g * s[c];
-                    row[c] = d[c] * u * s[c] * (1f + g * (1f - s[c]));
-                    row[f + c] = d[c] * gs;
+                    float ds = d[c] * s[c];
+                    float gc = g[c];
+                    g[c] = ds * u[c] * (1f + gc * (1f - s[c]));
+                    u[c] = ds * gc;
                 }
-                ys.put(r * 2 * f, row);
+                ys.put(r * 2 * f, g);
+                ys.put(r * 2 * f + f, u);
             }
         });
         sigmoid.close();
