@@ -25,24 +25,25 @@ import org.llmkit.api.tensor.TorchOps;
  * ran the same forward + backward shapes 1.3× (projections) to 2.3× (a 32000-word head) faster on a 2-core AMD
  * EPYC (see {@link TrainingGemm}).
  *
- * <p>How the graph is cut: a linear layer's output is a new autograd leaf {@code y} computed by OpenBLAS from its
- * input {@code x} ({@link TapedLinear}), LoRA branches included ({@code y_i += scale · dropout(x) A_i^T B_i^T},
- * rank-r GEMMs whose backward is done by hand too, {@link LoraBranches}; without dropout the branches of one layer
- * share their passes over {@code x}); causal self-attention, from the q/k/v layer's leaf (biases and rotary
- * embeddings included) to its result, is such a leaf too ({@link TapedAttention}); a training loss's output
- * projection and cross-entropy are one step computed on the host a block of rows at a time, its input's gradient
- * known at once ({@link #linearCrossEntropy}); the embedding lookups are a leaf too, whose gradient's rows go
- * straight into the tables' {@code .grad} ({@link TapedEmbedding}); everything else (norms, activations, residual
- * adds, the other layers' biases) stays in autograd. Each layer's input is also made a leaf ({@link #cut}), so
- * that every backward call below stays inside one layer. {@link #backward()} walks the recorded steps in reverse:
- * for a linear layer, {@code dX = dY W} (plus the branches' share) goes into autograd with {@code x.backward(dX)}, and
- * {@code dW = dY^T X} and the adapters' gradients are added to each trainable parameter's {@code .grad} (by the
- * GEMM itself once the gradient exists, see {@link HostArrays#accumulateProduct}); for attention, the gradient of
- * the q/k/v leaf is handed to the q/k/v layer's step, next in the walk ({@link #handGradient}), and the biases' go
- * into their {@code .grad}; for a cut, the leaf's gradient continues into the previous layer. Reverse recording
- * order is a topological order, so a leaf's gradient is complete when its step is reached. Graph segments may be
- * traversed by two of these calls (the residual add under a norm), so the graph is kept until the forward's arrays
- * are closed.
+ * <p>How the graph is cut: a linear layer's output is a new autograd leaf {@code y} computed by OpenBLAS from its input
+ * {@code x} ({@link TapedLinear}), LoRA branches included ({@code y_i += scale · dropout(x) A_i^T B_i^T}, rank-r GEMMs
+ * whose backward is done by hand too, {@link LoraBranches}; without dropout the branches of one layer share their
+ * passes over {@code x}); causal self-attention, from the q/k/v layer's leaf (biases and rotary embeddings included) to
+ * its result, is such a leaf too ({@link TapedAttention}); a training loss's output projection and cross-entropy are
+ * one step computed on the host a block of rows at a time, its input's gradient known at once ({@link
+ * #linearCrossEntropy}); the embedding lookups are a leaf too, whose gradient's rows go straight into the tables'
+ * {@code .grad} ({@link TapedEmbedding}); the decoder layers' RMSNorms and the gated MLP's SwiGLU are leaves with hand
+ * backwards too ({@link TapedRmsNorm}, {@link TapedSwiGlu}), which the linear layers reading them hand their input's
+ * gradient ({@link Producer}); everything else (the final norm, LayerNorms, other activations, residual adds, the other
+ * layers' biases) stays in autograd. Each layer's input is also made a leaf ({@link #cut}), so that every backward call
+ * below stays inside one layer. {@link #backward()} walks the recorded steps in reverse: for a linear layer, {@code dX
+ * = dY W} (plus the branches' share) goes into autograd with {@code x.backward(dX)} (or to the step that made {@code
+ * x}), and {@code dW = dY^T X} and the adapters' gradients are added to each trainable parameter's {@code .grad} (by
+ * the GEMM itself once the gradient exists, see {@link HostArrays#accumulateProduct}); for attention, the gradient of
+ * the q/k/v leaf is handed to the q/k/v layer's step, next in the walk ({@link #handGradient}), and the biases' go into
+ * their {@code .grad}; for a cut, the leaf's gradient continues into the previous layer. Reverse recording order is a
+ * topological order, so a leaf's gradient is complete when its step is reached. Graph segments may be traversed by two
+ * of these calls (the residual add under a norm), so the graph is kept until the forward's arrays are closed.
  *
  * <p>Gradients equal autograd's up to float32 summation order. Not thread-safe: one forward and its backward.
  */
@@ -234,6 +235,21 @@ final class BlasTape {
             }
         }
         return null;
+    }
+
+    /**
+     * RMSNorm on the host with a hand backward ({@link TapedRmsNorm}): the linear layer that reads its result hands
+     * it the gradient, and it sends its input's on into autograd.
+     *
+     * @param x {@code [..., C]} float32, in the graph
+     * @param weight {@code [C]} float32
+     * @param eps added to the mean square
+     * @return {@code [..., C]}, a leaf
+     */
+    NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
+        TapedRmsNorm step = TapedRmsNorm.forward(manager, x, weight, eps);
+        entries.add(step);
+        return step.output();
     }
 
     /**

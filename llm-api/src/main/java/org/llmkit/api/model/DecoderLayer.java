@@ -33,7 +33,7 @@ final class DecoderLayer extends SkeletonBlock {
     }
 
     NDArray apply(NDArray x, ForwardContext ctx) {
-        NDArray h = x.add(attention.apply(inputNorm.apply(x), ctx));
-        return h.add(mlp.apply(postAttentionNorm.apply(h), ctx));
+        NDArray h = x.add(attention.apply(inputNorm.apply(x, ctx), ctx));
+        return h.add(mlp.apply(postAttentionNorm.apply(h, ctx), ctx));
     }
 }

@@ -32,6 +32,20 @@ final class Norm extends SkeletonBlock {
     }
 
     /**
+     * Normalises the last axis; an RMSNorm on a training forward's tape runs on the host ({@link BlasTape#rmsNorm}).
+     *
+     * @param x {@code [..., C]}
+     * @param ctx the forward's context
+     * @return same shape and type
+     */
+    NDArray apply(NDArray x, ForwardContext ctx) {
+        if (ctx.tape != null && kind == DecoderSpec.Norm.RMS) {
+            return ctx.tape.rmsNorm(x, weight.getArray(), epsExact);
+        }
+        return apply(x);
+    }
+
+    /**
      * Normalises the last axis.
      *
      * @param x {@code [..., C]}
