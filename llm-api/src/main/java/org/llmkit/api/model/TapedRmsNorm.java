@@ -17,23 +17,21 @@ import java.nio.FloatBuffer;
  * into autograd. Autograd's RMSNorm ran 6 libtorch passes forward and ~10 backward over the rows; this runs one
  * forward and two backward, each row's sums accumulated in double.
  */
-final class TapedRmsNorm implements BlasTape.Producer {
+final class TapedRmsNorm extends HandedOutput {
     private final NDArray x;
     private final FloatBuffer xs;
     private final NDArray weight;
     private final float[] w;
     private final float[] r;
-    private final NDArray y;
     private final int width;
-    private NDArray handed;
 
     private TapedRmsNorm(NDArray x, FloatBuffer xs, NDArray weight, float[] w, float[] r, NDArray y, int width) {
+        super(y);
         this.x = x;
         this.xs = xs;
         this.weight = weight;
         this.w = w;
         this.r = r;
-        this.y = y;
         this.width = width;
     }
 
@@ -61,7 +59,7 @@ final class TapedRmsNorm implements BlasTape.Producer {
             float[] row = new float[width];
             for (int i = from; i < to; i++) {
                 xs.get(i * width, row);
-                float ri = (float) (1 / Math.sqrt(sumOfSquares(row) / width + eps));
+                float ri = (float) (1 / Math.sqrt(dot(row, row) / width + eps));
                 r[i] = ri;
                 for (int c = 0; c < width; c++) {
                     row[c] = w[c] * (row[c] * ri);
@@ -73,37 +71,9 @@ final class TapedRmsNorm implements BlasTape.Producer {
         return new TapedRmsNorm(x, xs, weight, w, r, y, width);
     }
 
-    /** @return the normalized rows, a leaf */
-    NDArray output() {
-        return y;
-    }
-
-    @Override
-    public boolean produced(NDArray a) {
-        return a == y;
-    }
-
-    @Override
-    public void takeGradient(NDArray g) {
-        if (handed == null) {
-            handed = g;
-        } else {
-            try (NoGradient off = NoGradient.scope(); g) {
-                handed.addi(g);
-            }
-        }
-    }
-
     @Override
     public void backward(NDManager manager) {
-        NDArray dy = handed;
-        NDArray fromGraph = JniUtils.getGradient(pt(y));
-        if (fromGraph != null) {
-            // y was read in autograd as well (not the case in the decoder's layers): both shares
-            try (NoGradient off = NoGradient.scope(); fromGraph) {
-                dy = dy == null ? fromGraph.duplicate() : dy.addi(fromGraph);
-            }
-        }
+        NDArray dy = outputGradient();
         if (dy == null) {
             return;
         }
@@ -157,25 +127,6 @@ final class TapedRmsNorm implements BlasTape.Producer {
         dy.close();
         JniUtils.backward(pt(x), pt(dx), true, false);
         dx.close();
-    }
-
-    // Σ v², in four double sums
-    private static double sumOfSquares(float[] v) {
-        double a = 0;
-        double b = 0;
-        double c = 0;
-        double d = 0;
-        int k = 0;
-        for (; k + 3 < v.length; k += 4) {
-            a += v[k] * v[k];
-            b += v[k + 1] * v[k + 1];
-            c += v[k + 2] * v[k + 2];
-            d += v[k + 3] * v[k + 3];
-        }
-        for (; k < v.length; k++) {
-            a += v[k] * v[k];
-        }
-        return a + b + c + d;
     }
 
     // Σ u v, in four double sums

@@ -1,13 +1,11 @@
 package org.llmkit.api.model;
 
 import static org.llmkit.api.model.HostArrays.floats;
-import static org.llmkit.api.model.HostArrays.pt;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Activation;
-import ai.djl.pytorch.jni.JniUtils;
 import java.nio.FloatBuffer;
 import org.llmkit.api.tensor.TorchOps;
 
@@ -20,17 +18,15 @@ import org.llmkit.api.tensor.TorchOps;
  * product's backward as four libtorch passes and then concatenated {@code dg} and {@code du} into a new
  * {@code [rows, 2F]} array, through {@code h}'s {@code .grad}: a copy of its own.
  */
-final class TapedSwiGlu implements BlasTape.Producer {
+final class TapedSwiGlu extends HandedOutput {
     private final BlasTape tape;
     private final NDArray y;
-    private final NDArray h;
     private final int width;
-    private NDArray handed;
 
     private TapedSwiGlu(BlasTape tape, NDArray y, NDArray h, int width) {
+        super(h);
         this.tape = tape;
         this.y = y;
-        this.h = h;
         this.width = width;
     }
 
@@ -55,37 +51,9 @@ final class TapedSwiGlu implements BlasTape.Producer {
         return new TapedSwiGlu(tape, y, h, width);
     }
 
-    /** @return {@code h [..., F]}, a leaf */
-    NDArray output() {
-        return h;
-    }
-
-    @Override
-    public boolean produced(NDArray a) {
-        return a == h;
-    }
-
-    @Override
-    public void takeGradient(NDArray g) {
-        if (handed == null) {
-            handed = g;
-        } else {
-            try (NoGradient off = NoGradient.scope(); g) {
-                handed.addi(g);
-            }
-        }
-    }
-
     @Override
     public void backward(NDManager manager) {
-        NDArray dh = handed;
-        NDArray fromGraph = JniUtils.getGradient(pt(h));
-        if (fromGraph != null) {
-            // h was read in autograd as well (not the case in the decoder's MLP): both shares
-            try (NoGradient off = NoGradient.scope(); fromGraph) {
-                dh = dh == null ? fromGraph.duplicate() : dh.addi(fromGraph);
-            }
-        }
+        NDArray dh = outputGradient();
         if (dh == null) {
             return;
         }
@@ -97,7 +65,7 @@ final class TapedSwiGlu implements BlasTape.Producer {
         FloatBuffer ss = floats(sigmoid);
         FloatBuffer dhs = floats(dh);
         int f = width;
-        GemmWorkers.split((int) (h.size() / f), (from, to) -> {
+        GemmWorkers.split((int) (output().size() / f), (from, to) -> {
             float[] g = new float[f];
             float[] u = new float[f];
             float[] s = new float[f];
