@@ -34,16 +34,17 @@ import org.llmkit.api.tensor.TorchOps;
  * #linearCrossEntropy}); the embedding lookups are a leaf too, whose gradient's rows go straight into the tables'
  * {@code .grad} ({@link TapedEmbedding}); the decoder layers' RMSNorms and the gated MLP's SwiGLU are leaves with hand
  * backwards too ({@link TapedRmsNorm}, {@link TapedSwiGlu}), which the linear layers reading them hand their input's
- * gradient ({@link Producer}); everything else (the final norm, LayerNorms, other activations, residual adds, the other
- * layers' biases) stays in autograd. Each layer's input is also made a leaf ({@link #cut}), so that every backward call
- * below stays inside one layer. {@link #backward()} walks the recorded steps in reverse: for a linear layer, {@code dX
- * = dY W} (plus the branches' share) goes into autograd with {@code x.backward(dX)} (or to the step that made {@code
- * x}), and {@code dW = dY^T X} and the adapters' gradients are added to each trainable parameter's {@code .grad} (by
- * the GEMM itself once the gradient exists, see {@link HostArrays#accumulateProduct}); for attention, the gradient of
- * the q/k/v leaf is handed to the q/k/v layer's step, next in the walk ({@link #handGradient}), and the biases' go into
- * their {@code .grad}; for a cut, the leaf's gradient continues into the previous layer. Reverse recording order is a
- * topological order, so a leaf's gradient is complete when its step is reached. Graph segments may be traversed by two
- * of these calls (the residual add under a norm), so the graph is kept until the forward's arrays are closed.
+ * gradient ({@link Producer}), as o_proj hands attention its own; everything else (the final norm, LayerNorms, other
+ * activations, residual adds, the other layers' biases) stays in autograd. Each layer's input is also made a leaf
+ * ({@link #cut}), so that every backward call below stays inside one layer. {@link #backward()} walks the recorded
+ * steps in reverse: for a linear layer, {@code dX = dY W} (plus the branches' share) goes into autograd with {@code
+ * x.backward(dX)} (or to the step that made {@code x}), and {@code dW = dY^T X} and the adapters' gradients are added
+ * to each trainable parameter's {@code .grad} (by the GEMM itself once the gradient exists, see {@link
+ * HostArrays#accumulateProduct}); for attention, the gradient of the q/k/v leaf is handed to the q/k/v layer's step,
+ * next in the walk ({@link #handGradient}), and the biases' go into their {@code .grad}; for a cut, the leaf's gradient
+ * continues into the previous layer. Reverse recording order is a topological order, so a leaf's gradient is complete
+ * when its step is reached. Graph segments may be traversed by two of these calls (the residual add under a norm), so
+ * the graph is kept until the forward's arrays are closed.
  *
  * <p>Gradients equal autograd's up to float32 summation order. Not thread-safe: one forward and its backward.
  */

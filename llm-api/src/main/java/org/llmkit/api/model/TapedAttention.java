@@ -49,7 +49,7 @@ import java.util.Arrays;
  * {@link #MAX_PROBABILITY_BYTES} attends in libtorch's fused kernel instead ({@link #keepsLittle}), which keeps
  * {@code O(T)} per query head: at T = 2048 a Llama 3.1 8B layer's P alone would be 512 MiB per sequence.
  */
-final class TapedAttention implements BlasTape.Step {
+final class TapedAttention extends HandedOutput {
     /** Positions per block: each block's GEMMs stop at the last key one of its queries sees. */
     static final int BLOCK = 64;
     /** The most bytes of probabilities one layer's attention may keep for its backward on the tape (64 MiB). */
@@ -65,7 +65,6 @@ final class TapedAttention implements BlasTape.Step {
     private final FloatBuffer ks;
     private final FloatBuffer vs;
     private final NDArray probs;
-    private final NDArray out;
     private final Dims dims;
     private final int[] keyEnds;
 
@@ -158,6 +157,7 @@ final class TapedAttention implements BlasTape.Step {
 
     private TapedAttention(BlasTape tape, FusedQkv qkv, RotaryRows rotary, FloatBuffer qs, FloatBuffer ks,
             FloatBuffer vs, NDArray probs, NDArray out, Dims dims, int[] keyEnds) {
+        super(out);
         this.tape = tape;
         this.qkv = qkv;
         this.rotary = rotary;
@@ -165,7 +165,6 @@ final class TapedAttention implements BlasTape.Step {
         this.ks = ks;
         this.vs = vs;
         this.probs = probs;
-        this.out = out;
         this.dims = dims;
         this.keyEnds = keyEnds;
     }
@@ -234,11 +233,6 @@ final class TapedAttention implements BlasTape.Step {
      */
     static boolean keepsLittle(long batch, long heads, long queries, long keys) {
         return batch * heads * queries * keys * Float.BYTES <= MAX_PROBABILITY_BYTES;
-    }
-
-    /** @return the attention's result {@code [B,T,H*D]}, a leaf whose gradient {@link #backward} reads */
-    NDArray output() {
-        return out;
     }
 
     // the biases' values as Java arrays (q, k, v), or null
@@ -387,14 +381,14 @@ final class TapedAttention implements BlasTape.Step {
 
     @Override
     public void backward(NDManager manager) {
-        NDArray dOut = JniUtils.getGradient(pt(out));
+        NDArray dOut = outputGradient();   // handed over by o_proj's step
         if (dOut == null) {
             return;
         }
         Dims d = dims;
         NDArray dy = manager.create(qkv.y().getShape(), DataType.FLOAT32);
         FloatBuffer douts = floats(dOut);
-        FloatBuffer outs = floats(out);
+        FloatBuffer outs = floats(output());
         FloatBuffer ps = floats(probs);
         FloatBuffer dps = floats(tape.workspace(SCORES, probs.getShape()));
         FloatBuffer rows = floats(tape.workspace(ROWS, d.grouped(d.headDim)));
@@ -417,13 +411,19 @@ final class TapedAttention implements BlasTape.Step {
                 // dP = dO V^T
                 OpenBlas.gemm(false, true, count, keys, d.headDim, 1f, from(rows, grouped), d.headDim,
                         from(vs, d.key(b, kvh)), d.headDim, 0f, from(dps, scores), d.keys);
-                // dS = P ∘ (dP - rowsum(dO ∘ O)), into P's memory (P is read no more)
+                // dS = P ∘ (dP - rowsum(dO ∘ O)), into P's memory (P is read no more), a row at a time through
+                // Java arrays so that the JIT vectorizes it
+                float[] p = new float[keys];
+                float[] dp = new float[keys];
                 for (int r = 0; r < count; r++) {
                     float delta = deltas[r];
                     int at = scores + r * d.keys;
-                    for (int j = at; j < at + keys; j++) {
-                        ps.put(j, ps.get(j) * (dps.get(j) - delta));
+                    ps.get(at, p);
+                    dps.get(at, dp);
+                    for (int j = 0; j < keys; j++) {
+                        p[j] *= dp[j] - delta;
                     }
+                    ps.put(at, p);
                 }
                 // dQ = scale dS K, over dO's rows, then rotated back into dY's query columns
                 OpenBlas.gemm(false, false, count, d.headDim, keys, d.scale, from(ps, scores), d.keys,
