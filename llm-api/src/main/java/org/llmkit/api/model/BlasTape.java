@@ -390,15 +390,16 @@ final class BlasTape {
      * {@code dlogits_r = factor · w_r / count · (softmax(x_r W^T) - onehot(t_r))},
      * {@code dX = dlogits W} (sent on into autograd by {@link #backward()}) and {@code dW += dlogits^T X} (into the
      * weight's {@code .grad} now, when it trains). It runs a block of rows at a time, so the logits are never
-     * whole for long inputs: the block's logits (an OpenBLAS GEMM), libtorch's log-softmax in place (the loss reads
-     * the targets' log-probabilities from it) and its exponential in place, the targets and the rows' weights
-     * applied on the host, then the block's {@code dX} and {@code dW} GEMMs with {@code factor / count} as their
+     * whole for long inputs: the block's logits (an OpenBLAS GEMM), libtorch's softmax in place (one pass fewer than
+     * a log-softmax and its exponential; the loss is {@code -log p} of the targets' probabilities, recomputed from
+     * the row's logits in double where a probability is below 1e-20), the targets and the rows' weights applied on
+     * the host, then the block's {@code dX} and {@code dW} GEMMs with {@code factor / count} as their
      * scale. A block has at least 1024 rows, and as many as 256 MiB of logits hold (2048 rows of a 32000-word
      * vocabulary): each block re-reads (and OpenBLAS re-packs) the projection's weights, which for smaller blocks
      * cost more than the cache saved (with 256-row blocks an m100 LoRA step took 2.30 / 2.07 s against 2.0 s).
      * Autograd's path holds four arrays of all the logits until the head's backward (8 GiB for a 128K-word
      * vocabulary and 4096 positions); this step holds one block (512 MiB there). Without the model's ops, each
-     * block's log-softmax and exponential are libtorch's out-of-place ones. Then call {@link #backward()}: nothing
+     * block's softmax is libtorch's out-of-place one. Then call {@link #backward()}: nothing
      * may be recorded after this step.
      *
      * @param x {@code [..., C]} float32, the positions that predict (in the graph)
@@ -465,25 +466,17 @@ final class BlasTape {
                     FloatBuffer ls = floats(logits);
                     FloatBuffer xBlock = from(xs, first * in);
                     OpenBlas.gemm(false, true, n, vocab, in, 1f, xBlock, in, ws, in, 0f, ls, vocab);
-                    NDArray own = null;   // libtorch's out-of-place results, without the model's ops
+                    NDArray own = null;   // libtorch's out-of-place result, without the model's ops
                     try {
                         FloatBuffer ps;
                         if (ops != null) {
-                            ops.logSoftmaxInPlace(logits);
+                            ops.softmaxInPlace(logits);
                             ps = ls;
                         } else {
-                            own = logits.logSoftmax(-1);
+                            own = logits.softmax(-1);
                             ps = floats(own);
                         }
-                        sum += blockLoss(ps, first, n, vocab, targets, weights);
-                        if (ops != null) {
-                            ops.expInPlace(logits);
-                        } else {
-                            NDArray probabilities = own.exp();
-                            own.close();
-                            own = probabilities;
-                            ps = floats(own);
-                        }
+                        sum += blockLoss(ps, first, n, vocab, targets, weights, xBlock, ws, in);
                         blockGradient(ps, first, n, vocab, targets, weights);
                         FloatBuffer dlogits = ps;
                         OpenBlas.gemm(false, false, n, in, vocab, alpha, dlogits, vocab, ws, in, 0f,
@@ -506,17 +499,45 @@ final class BlasTape {
         return (float) (sum / count);
     }
 
-    // - Σ w_r log p_r(t_r) over a block's rows, from their log-probabilities
-    private static double blockLoss(FloatBuffer logProbabilities, int first, int n, int vocab, long[] targets,
-            float[] weights) {
+    /** Below this a target's probability is recomputed from its logits ({@link #targetLogProbability}). */
+    private static final float LEAST_PROBABILITY = 1e-20f;
+
+    // - Σ w_r log p_r(t_r) over a block's rows, from their probabilities; a target's probability too small for its
+    // logarithm to keep float32's precision (a loss above ~46) is recomputed from its logits
+    private static double blockLoss(FloatBuffer probabilities, int first, int n, int vocab, long[] targets,
+            float[] weights, FloatBuffer xBlock, FloatBuffer ws, int in) {
         double sum = 0;
         for (int i = 0; i < n; i++) {
             float w = weights[first + i];
             if (w != 0f) {
-                sum -= w * logProbabilities.get(i * vocab + (int) targets[first + i]);
+                int t = (int) targets[first + i];
+                float p = probabilities.get(i * vocab + t);
+                sum -= w * (p >= LEAST_PROBABILITY ? Math.log(p)
+                        : targetLogProbability(from(xBlock, i * in), ws, in, vocab, t));
             }
         }
         return sum;
+    }
+
+    // log softmax(x W^T)_t for one row, in double from its logits (a GEMV)
+    private static double targetLogProbability(FloatBuffer x, FloatBuffer ws, int in, int vocab, int target) {
+        float[] logits = new float[vocab];
+        for (int j = 0; j < vocab; j++) {
+            double dot = 0;
+            for (int k = 0; k < in; k++) {
+                dot += (double) x.get(k) * ws.get(j * in + k);
+            }
+            logits[j] = (float) dot;
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        for (float l : logits) {
+            sum += Math.exp(l - max);
+        }
+        return logits[target] - max - Math.log(sum);
     }
 
     // a block's probabilities become w_r (p_r - onehot(t_r)): unscored rows zeroed

@@ -225,29 +225,19 @@ public final class TorchOps implements AutoCloseable {
     }
 
     /**
-     * Replaces every element of {@code x} by its exponential, in place (DJL has no in-place {@code exp}): for
-     * turning large log-probabilities into probabilities without a second array of their size.
-     *
-     * @param x a floating-point array that autograd does not record (made under no-grad, or a leaf that does not
-     *     require gradients)
-     */
-    public void expInPlace(NDArray x) {
-        call(TorchOpsSource.EXP_IN_PLACE, x).close();
-    }
-
-    /**
-     * Replaces each row of {@code x} (its last dimension) by its log-softmax, in place ({@code torch.log_softmax}
-     * with {@code out=x}): for a training loss whose logits are not needed after it, without a second array of
-     * their size.
+     * Replaces each row of {@code x} (its last dimension) by its softmax, in place ({@code torch.softmax} with
+     * {@code out=x}; libtorch's kernel reads each element before it writes it): for a training loss whose logits are
+     * not needed after it, without a second array of their size.
      *
      * @param x a float32 array of at least one dimension that autograd does not record (made under no-grad, or a
      *     leaf that does not require gradients, or any array while gradients are off)
+     * @throws IllegalArgumentException for a scalar
      */
-    public void logSoftmaxInPlace(NDArray x) {
+    public void softmaxInPlace(NDArray x) {
         if (x.getShape().dimension() == 0) {
-            throw new IllegalArgumentException("log-softmax needs at least one dimension, found a scalar");
+            throw new IllegalArgumentException("softmax needs at least one dimension, found a scalar");
         }
-        call(TorchOpsSource.LOG_SOFTMAX_IN_PLACE, x).close();
+        call(TorchOpsSource.SOFTMAX_IN_PLACE, x).close();
     }
 
     /**

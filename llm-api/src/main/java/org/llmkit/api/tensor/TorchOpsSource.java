@@ -24,8 +24,7 @@ final class TorchOpsSource {
     static final String SDPA_MASK_GQA = "sdpa_mask_gqa";
     static final String RMS_NORM = "rms_norm";
     static final String SWIGLU = "swiglu";
-    static final String EXP_IN_PLACE = "exp_in_place";
-    static final String LOG_SOFTMAX_IN_PLACE = "log_softmax_in_place";
+    static final String SOFTMAX_IN_PLACE = "softmax_in_place";
     static final String MULTINOMIAL = "multinomial";
     static final String LINEAR = "linear";
     static final String LINEAR_BIAS = "linear_bias";
@@ -46,8 +45,7 @@ final class TorchOpsSource {
                     SDPA_MASK_GQA,
                     RMS_NORM,
                     SWIGLU,
-                    EXP_IN_PLACE,
-                    LOG_SOFTMAX_IN_PLACE,
+                    SOFTMAX_IN_PLACE,
                     MULTINOMIAL,
                     LINEAR,
                     LINEAR_BIAS,
@@ -109,12 +107,8 @@ final class TorchOpsSource {
                             return torch.mul(torch.silu(gate), up)
                         """,
                         """
-                        def exp_in_place(self, x: Tensor) -> Tensor:
-                            return torch.exp_(x)
-                        """,
-                        """
-                        def log_softmax_in_place(self, x: Tensor) -> Tensor:
-                            return torch.log_softmax(x, -1, out=x)
+                        def softmax_in_place(self, x: Tensor) -> Tensor:
+                            return torch.softmax(x, -1, out=x)
                         """,
                         """
                         def multinomial(self, probs: Tensor, num_samples: Tensor) -> Tensor:
