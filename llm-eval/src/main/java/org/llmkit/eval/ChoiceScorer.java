@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 import org.llmkit.api.LanguageModel;
 import org.llmkit.api.Tokenizer;
+import org.llmkit.api.tensor.LogSoftmax;
 
 /**
  * Log-likelihood of a continuation given a context, as lm-evaluation-harness computes it: encode

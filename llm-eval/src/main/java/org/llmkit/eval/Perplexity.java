@@ -3,6 +3,7 @@ package org.llmkit.eval;
 import java.util.List;
 import java.util.Objects;
 import org.llmkit.api.LanguageModel;
+import org.llmkit.api.tensor.LogSoftmax;
 
 /**
  * Sliding-window perplexity, the algorithm of HF's "Perplexity of fixed-length models": windows of

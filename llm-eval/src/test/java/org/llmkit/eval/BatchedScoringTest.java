@@ -10,6 +10,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.llmkit.api.LanguageModel;
+import org.llmkit.api.tensor.LogSoftmax;
 
 class BatchedScoringTest {
     private static LanguageModel model;

@@ -4,6 +4,7 @@ import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.llmkit.api.LanguageModel;
+import org.llmkit.api.tensor.LogSoftmax;
 
 /**
  * Scores a generated sample for {@link SelfImprovement}: higher is better; samples below the threshold given to
@@ -47,16 +48,7 @@ public interface SampleScorer {
             float[][] logits = model.logits(all);
             double sum = 0;
             for (int i = 0; i < r.length; i++) {
-                float[] row = logits[p.length - 1 + i];
-                double max = Double.NEGATIVE_INFINITY;
-                for (float v : row) {
-                    max = Math.max(max, v);
-                }
-                double z = 0;
-                for (float v : row) {
-                    z += Math.exp(v - max);
-                }
-                sum += row[r[i]] - max - Math.log(z);
+                sum += LogSoftmax.of(logits[p.length - 1 + i], r[i]);
             }
             return sum / r.length;
         };

@@ -17,6 +17,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.llmkit.api.tensor.LogSoftmax;
 import org.llmkit.api.tensor.TorchOps;
 
 /**
@@ -529,15 +530,7 @@ final class BlasTape {
             }
             logits[j] = (float) dot;
         }
-        double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
-        }
-        double sum = 0;
-        for (float l : logits) {
-            sum += Math.exp(l - max);
-        }
-        return logits[target] - max - Math.log(sum);
+        return LogSoftmax.of(logits, target);
     }
 
     // a block's probabilities become w_r (p_r - onehot(t_r)): unscored rows zeroed
