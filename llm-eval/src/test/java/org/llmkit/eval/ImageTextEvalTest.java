@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.llmkit.api.VisionLanguageModel;
+import org.llmkit.api.tensor.LogSoftmax;
 import org.llmkit.api.vision.ImageTextSequence;
 import org.llmkit.data.ImageTextDataset;
 
@@ -73,16 +74,7 @@ class ImageTextEvalTest {
             ImageTextSequence s = model.sequence(model.preprocess(e.images().get(0)), e.prompt(), e.text());
             float[][] logits = model.logits(s.ids(), s.images());
             for (int p = s.firstScored(); p < s.ids().length; p++) {
-                float[] row = logits[p - 1];
-                double max = Double.NEGATIVE_INFINITY;
-                for (float v : row) {
-                    max = Math.max(max, v);
-                }
-                double sum = 0;
-                for (float v : row) {
-                    sum += Math.exp(v - max);
-                }
-                nats += max + Math.log(sum) - row[s.ids()[p]];
+                nats -= LogSoftmax.of(logits[p - 1], s.ids()[p]);
                 count++;
             }
         }

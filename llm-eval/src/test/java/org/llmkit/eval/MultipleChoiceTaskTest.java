@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.llmkit.api.LanguageModel;
 import org.llmkit.api.Tokenizer;
+import org.llmkit.api.tensor.LogSoftmax;
 
 class MultipleChoiceTaskTest {
     private static final String TEMPLATE = "Question: {context}\nAnswer:";
@@ -38,16 +39,7 @@ class MultipleChoiceTaskTest {
         float[][] logits = model.logits(whole);
         double sum = 0;
         for (int t = context.length; t < whole.length; t++) {
-            float[] row = logits[t - 1];
-            double max = Double.NEGATIVE_INFINITY;
-            for (float v : row) {
-                max = Math.max(max, v);
-            }
-            double z = 0;
-            for (float v : row) {
-                z += Math.exp(v - max);
-            }
-            sum += row[whole[t]] - max - Math.log(z);
+            sum += LogSoftmax.of(logits[t - 1], whole[t]);
         }
         return sum;
     }
