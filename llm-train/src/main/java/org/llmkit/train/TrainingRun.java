@@ -9,6 +9,8 @@ import java.util.List;
 import org.llmkit.api.LanguageModel;
 import org.llmkit.api.LoraConfig;
 import org.llmkit.api.Precision;
+import org.llmkit.api.model.Autocast;
+import org.llmkit.api.model.DecoderModel;
 import org.llmkit.api.model.ForwardOptions;
 import org.llmkit.api.model.Losses;
 import org.llmkit.data.TokenDataset;
@@ -23,6 +25,10 @@ import org.llmkit.data.TokenDataset;
  * widened to float32 (and, for FP16, divided by the {@link LossScaler}'s scale) and AdamW updates the
  * model's FP32 master weights, which are then cast back into the twin. A step whose unscaled gradients
  * hold an inf or NaN is skipped: no update, the scale backs off.
+ *
+ * <p>Under BF16, an FP32 model whose training GEMMs run on OpenBLAS ({@link DecoderModel#trainsOnOpenBlas(int)})
+ * trains itself under {@link Autocast} instead: no twin and no master copy, its linear layers multiply in bfloat16
+ * and everything else stays float32; a step whose gradients hold an inf or NaN is skipped as well.
  */
 final class TrainingRun implements AutoCloseable {
     private final LanguageModel model;
@@ -30,6 +36,7 @@ final class TrainingRun implements AutoCloseable {
     private final TokenDataset data;
     private final TrainableSet trainable;
     private final LowPrecisionTwin twin;
+    private final Autocast autocast;
     private final LossScaler scaler;
     private final AdamW optimizer;
     private final DataOrder order;
@@ -40,13 +47,14 @@ final class TrainingRun implements AutoCloseable {
     private final ShardedTrainer sharded;
 
     private TrainingRun(LanguageModel model, TrainingOptions o, TokenDataset data, TrainableSet trainable,
-            LowPrecisionTwin twin, LossScaler scaler, AdamW optimizer, DataOrder order, long totalSteps,
-            History history, Reporter reporter, ShardedTrainer sharded) {
+            LowPrecisionTwin twin, Autocast autocast, LossScaler scaler, AdamW optimizer, DataOrder order,
+            long totalSteps, History history, Reporter reporter, ShardedTrainer sharded) {
         this.model = model;
         this.o = o;
         this.data = data;
         this.trainable = trainable;
         this.twin = twin;
+        this.autocast = autocast;
         this.scaler = scaler;
         this.optimizer = optimizer;
         this.order = order;
@@ -71,12 +79,17 @@ final class TrainingRun implements AutoCloseable {
         boolean sharded = o.sharded();
         TrainableSet trainable;
         LowPrecisionTwin twin = null;
+        boolean autocasting = false;
         if (sharded) {
             trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm, false);
         } else if (mixed && model.precision() != Precision.FP32) {
             // a model loaded in FP16/BF16 computes itself; the optimizer updates FP32 copies of its weights
             twin = LowPrecisionTwin.over(model, loraOnly, o.decayBiasAndNorm);
             trainable = twin.masters();
+        } else if (precision == Precision.BF16 && model.block().trainsOnOpenBlas(forwardRows(o, data))) {
+            // the FP32 model trains itself, its linear layers' products in bf16
+            trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm, true);
+            autocasting = true;
         } else {
             trainable = TrainableSet.select(model.block(), loraOnly, o.decayBiasAndNorm, !mixed);
             if (mixed) {
@@ -102,8 +115,10 @@ final class TrainingRun implements AutoCloseable {
         long perEpoch = (batches + o.gradientAccumulation - 1) / o.gradientAccumulation;
         long total = o.maxSteps > 0 ? o.maxSteps : perEpoch * o.epochs;
         Reporter reporter = new Reporter(o, total, history.steps());
-        return new TrainingRun(model, o, data, trainable, twin, scaler, optimizer, order, total, history, reporter,
-                sharded ? ShardedTrainer.prepare(model, o, null) : null);
+        // opened last: nothing after it can fail and leave it open
+        Autocast autocast = autocasting ? model.block().autocastBf16(forwardRows(o, data)) : null;
+        return new TrainingRun(model, o, data, trainable, twin, autocast, scaler, optimizer, order, total, history,
+                reporter, sharded ? ShardedTrainer.prepare(model, o, null) : null);
     }
 
     TrainingResult run() throws IOException {
@@ -146,7 +161,7 @@ final class TrainingRun implements AutoCloseable {
                 }
                 List<NDArray> grads = twin == null ? trainable.gradients(scratch) : twin.gradients(scratch, lossScale);
                 norm = TrainableSet.normAndClip(grads, o.gradientClipping);
-                skipped = twin != null && !Double.isFinite(norm);
+                skipped = (twin != null || autocast != null) && !Double.isFinite(norm);
                 if (!skipped) {
                     optimizer.step(scratch, trainable, grads, lr);
                     if (twin != null) {
@@ -195,6 +210,11 @@ final class TrainingRun implements AutoCloseable {
         }
     }
 
+    // tokens in one forward's batch (for the kernel choice)
+    private static int forwardRows(TrainingOptions o, TokenDataset data) {
+        return o.batchSize * (data.size() == 0 ? 1 : data.get(0).length);
+    }
+
     private int[][] batch(long[] indices) {
         int[][] batch = new int[indices.length][];
         for (int i = 0; i < indices.length; i++) {
@@ -212,6 +232,9 @@ final class TrainingRun implements AutoCloseable {
         trainable.release();
         if (twin != null) {
             twin.close();
+        }
+        if (autocast != null) {
+            autocast.close();
         }
         optimizer.close();
     }

@@ -8,6 +8,7 @@ import static org.llmkit.api.model.HostArrays.pt;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
@@ -84,6 +85,7 @@ final class BlasTape {
 
     private final NDManager manager;
     private final TorchOps ops;
+    private final Autocast autocast;
     private final List<Step> entries = new ArrayList<>();
     private final Map<Integer, NDArray> workspaces = new HashMap<>();
     /** The rotary tables of this forward as Java arrays, made by the first layer that asks. */
@@ -137,8 +139,19 @@ final class BlasTape {
      *     then holds one more logits-sized array while it runs)
      */
     BlasTape(NDManager manager, TorchOps ops) {
+        this(manager, ops, null);
+    }
+
+    /**
+     * @param manager where the forward's and backward's arrays live (closed by the caller after the backward)
+     * @param ops the model's TorchScript ops, or null (see {@link #BlasTape(NDManager, TorchOps)})
+     * @param autocast an open BF16 autocast whose bf16 products replace the linear layers' and the output
+     *     projection's float32 GEMMs, or null for float32
+     */
+    BlasTape(NDManager manager, TorchOps ops, Autocast autocast) {
         this.manager = manager;
         this.ops = ops;
+        this.autocast = autocast;
     }
 
     /**
@@ -197,7 +210,16 @@ final class BlasTape {
      */
     NDArray linear(NDArray x, LoraDropout dropout, Adapter[] adapters, NDArray... weights) {
         FloatBuffer xs = floats(x);
-        NDArray y = multiply(manager, x.getShape(), xs, weights);
+        NDArray bf16Weights = autocast == null ? null : autocast.weights(manager, weights);
+        NDArray y;
+        if (bf16Weights == null) {
+            y = multiply(manager, x.getShape(), xs, weights);
+        } else {
+            try (NoGradient off = NoGradient.scope()) {
+                y = autocast.ops().linearBf16(x, bf16Weights);
+            }
+            y.attach(manager);
+        }
         int in = (int) x.getShape().get(x.getShape().dimension() - 1);
         int rows = (int) (x.size() / in);
         int out = (int) y.getShape().get(y.getShape().dimension() - 1);
@@ -225,7 +247,8 @@ final class BlasTape {
             }
         }
         y.setRequiresGradient(true);
-        entries.add(new TapedLinear(x, xs, producerOf(x), weights, branches, y, rows, in, out));
+        entries.add(new TapedLinear(x, xs, producerOf(x), weights, branches, y, rows, in, out,
+                bf16Weights == null ? null : new TapedLinear.Bf16(autocast.ops(), bf16Weights)));
         return y;
     }
 
@@ -447,6 +470,9 @@ final class BlasTape {
                         + " is outside the vocabulary of " + vocab);
             }
         }
+        if (autocast != null) {
+            return linearCrossEntropyBf16(x, weight, targets, weights, count, factor, blockRows);
+        }
         FloatBuffer xs = floats(x);
         FloatBuffer ws = floats(weight);
         boolean trainsWeight = JniUtils.requiresGrad(pt(weight));
@@ -494,6 +520,61 @@ final class BlasTape {
                 }
             } finally {
                 logits.close();
+            }
+        }
+        entries.add(new Projected(x, dx));
+        return (float) (sum / count);
+    }
+
+    // linearCrossEntropy under autocast: the block's logits, dX and dW are bf16 products (Autocast); the softmax, the
+    // loss and the logits' gradient stay float32
+    private float linearCrossEntropyBf16(NDArray x, NDArray weight, long[] targets, float[] weights, float count,
+            float factor, int blockRows) {
+        Shape shape = x.getShape();
+        int in = (int) shape.get(shape.dimension() - 1);
+        int vocab = (int) weight.getShape().get(0);
+        int rows = (int) (x.size() / in);
+        FloatBuffer xs = floats(x);
+        FloatBuffer ws = floats(weight);
+        boolean trainsWeight = JniUtils.requiresGrad(pt(weight));
+        NDArray rounded = autocast.weights(manager, new NDArray[] {weight});
+        TorchOps bf16 = autocast.ops();
+        float alpha = factor / count;
+        NDArray dx = manager.create(shape, DataType.FLOAT32);
+        FloatBuffer dxs = floats(dx);
+        double sum = 0;
+        int block = Math.max(1, Math.min(rows, blockRows));
+        try (NoGradient off = NoGradient.scope(); NDManager scratch = manager.newSubManager()) {
+            NDArray flat = x.reshape(rows, in);
+            flat.attach(scratch);
+            for (int first = 0; first < rows; first += block) {
+                int n = Math.min(block, rows - first);
+                try (NDManager blockScope = scratch.newSubManager()) {
+                    NDArray xBlock = flat.get(new NDIndex(first + ":" + (first + n)));
+                    xBlock.attach(blockScope);
+                    NDArray logits = bf16.linearBf16(xBlock, rounded);
+                    logits.attach(blockScope);
+                    FloatBuffer ps;
+                    if (ops != null) {
+                        ops.softmaxInPlace(logits);
+                        ps = floats(logits);
+                    } else {
+                        NDArray own = logits.softmax(-1);
+                        own.attach(blockScope);
+                        ps = floats(own);
+                        logits = own;
+                    }
+                    sum += blockLoss(ps, first, n, vocab, targets, weights, from(xs, first * in), ws, in);
+                    blockGradient(ps, first, n, vocab, targets, weights);
+                    NDArray dxBlock = bf16.matmulBf16(logits, rounded);
+                    dxBlock.attach(blockScope);
+                    from(dxs, first * in).put(floats(dxBlock.muli(alpha)));
+                    if (trainsWeight) {
+                        NDArray g = bf16.weightGradientBf16(logits, xBlock, 0, vocab);
+                        g.attach(blockScope);
+                        accumulateGradient(weight, g.muli(alpha));
+                    }
+                }
             }
         }
         entries.add(new Projected(x, dx));

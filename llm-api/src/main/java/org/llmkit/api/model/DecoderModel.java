@@ -59,6 +59,7 @@ public final class DecoderModel extends AbstractBlock {
     private DecodeGemv decodeGemv = DecodeGemv.fromSystemProperty();
     private TrainingGemm trainingGemm = TrainingGemm.fromSystemProperty();
     private Boolean trainsOnOpenBlas;
+    private Autocast autocast;
     private final PackedWeights packed;
 
     /**
@@ -177,18 +178,18 @@ public final class DecoderModel extends AbstractBlock {
     }
 
     /**
-     * The tape of a training forward whose linear layers run on OpenBLAS, or null when they run in autograd:
-     * float32 weights on the CPU, autograd recording, and OpenBLAS chosen (under {@link TrainingGemm#AUTO}: when the
-     * process has {@link WorkerThreads#TRAINING_SETTINGS} and OpenBLAS ran the first layer's GEMMs faster, timed once).
+     * Whether training forwards of {@code rows} tokens run their linear layers on OpenBLAS ({@link TrainingGemm}),
+     * deciding it now when no training step has (under {@link TrainingGemm#AUTO}: when the process has {@link
+     * WorkerThreads#TRAINING_SETTINGS} and OpenBLAS runs the first layer's GEMMs faster, timed once). False for a
+     * model that is not float32 on the CPU.
      *
-     * @param m the forward's manager
-     * @param rows tokens in the forward's batch
-     * @return the tape, or null
+     * @param rows tokens in a training forward's batch (the timing's rows, at most 512 of them)
+     * @return true when OpenBLAS is chosen
      */
-    synchronized BlasTape trainingTape(NDManager m, int rows) {
-        if (!kernels.cpu() || kernels.type().precision() != Precision.FP32 || !JniUtils.isGradMode()
+    public synchronized boolean trainsOnOpenBlas(int rows) {
+        if (!kernels.cpu() || kernels.type().precision() != Precision.FP32
                 || trainingGemm == TrainingGemm.LIBTORCH || !OpenBlas.available()) {
-            return null;
+            return false;
         }
         if (trainsOnOpenBlas == null) {
             if (trainingGemm == TrainingGemm.OPENBLAS) {
@@ -199,10 +200,71 @@ public final class DecoderModel extends AbstractBlock {
                         + String.join(" ", WorkerThreads.missingTrainingSettings(System::getenv)));
                 trainsOnOpenBlas = false;
             } else {
-                trainsOnOpenBlas = openBlasTrainsFaster(m, rows);
+                try (NDManager m = head().getManager().newSubManager()) {
+                    trainsOnOpenBlas = openBlasTrainsFaster(m, rows);
+                }
             }
         }
-        return trainsOnOpenBlas ? new BlasTape(m, kernels.ops()) : null;
+        return trainsOnOpenBlas;
+    }
+
+    /**
+     * Opens BF16 autocast for this model's training forwards ({@link Autocast}): until it is closed, the linear
+     * layers of training forwards on the OpenBLAS tape multiply in bfloat16, as under {@code
+     * torch.autocast("cpu", torch.bfloat16)}, and everything else stays float32.
+     *
+     * @param rows tokens in a training forward's batch, for the kernel choice ({@link #trainsOnOpenBlas(int)})
+     * @return the open autocast; close it to return to float32
+     * @throws IllegalStateException when training forwards of this model do not run on OpenBLAS (not float32 on the
+     *     CPU, libtorch chosen, or chosen by {@link TrainingGemm#AUTO}), or an autocast is open already
+     */
+    public synchronized Autocast autocastBf16(int rows) {
+        if (autocast != null) {
+            throw new IllegalStateException("a BF16 autocast of this model is open already");
+        }
+        if (!trainsOnOpenBlas(rows)) {
+            throw new IllegalStateException("BF16 autocast needs the training forwards' linear layers on OpenBLAS "
+                    + "(a float32 model on the CPU, TrainingGemm OPENBLAS or AUTO choosing it); this model's run in "
+                    + "libtorch");
+        }
+        autocast = new Autocast(this, kernels.ops(), head().getManager().newSubManager());
+        return autocast;
+    }
+
+    /** @return whether a BF16 autocast of this model is open ({@link #autocastBf16}) */
+    public synchronized boolean autocastOpen() {
+        return autocast != null;
+    }
+
+    /** Called by {@link Autocast#close()}. */
+    synchronized void endAutocast(Autocast a) {
+        if (autocast == a) {
+            autocast = null;
+        }
+    }
+
+    /**
+     * The tape of a training forward whose linear layers run on OpenBLAS, or null when they run in autograd:
+     * autograd recording and {@link #trainsOnOpenBlas(int)}. Under an open {@link Autocast} the tape multiplies in
+     * bfloat16.
+     *
+     * @param m the forward's manager
+     * @param rows tokens in the forward's batch
+     * @return the tape, or null
+     * @throws IllegalStateException when an autocast is open but the linear layers no longer run on OpenBLAS
+     */
+    synchronized BlasTape trainingTape(NDManager m, int rows) {
+        if (!JniUtils.isGradMode()) {
+            return null;
+        }
+        if (!trainsOnOpenBlas(rows)) {
+            if (autocast != null) {
+                throw new IllegalStateException("a BF16 autocast is open, but this model's training GEMMs now run "
+                        + "in libtorch (trainingGemm changed?): close the autocast first");
+            }
+            return null;
+        }
+        return new BlasTape(m, kernels.ops(), autocast);
     }
 
     // times the first layer's projections (forward GEMMs of up to 512 rows) on OpenBLAS and on the kernel autograd

@@ -1,5 +1,6 @@
 package org.llmkit.api.model;
 
+import static org.llmkit.api.model.HostArrays.accumulateGradient;
 import static org.llmkit.api.model.HostArrays.accumulateProduct;
 import static org.llmkit.api.model.HostArrays.floats;
 import static org.llmkit.api.model.HostArrays.from;
@@ -11,12 +12,22 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import java.nio.FloatBuffer;
 import java.util.List;
+import org.llmkit.api.tensor.TorchOps;
 
 /**
  * A linear layer: {@code y [rows, Σ out_i] = x [rows, in] · [W_1; W_2; ...]^T}, plus the LoRA branches of its
  * weights. Its output gradient is {@code y}'s {@code .grad}, or one handed to it ({@link BlasTape#handGradient}).
+ * Its products are OpenBLAS's float32 GEMMs, or bfloat16 ones under {@link Autocast} ({@link Bf16}).
  */
 final class TapedLinear implements BlasTape.Step {
+    /**
+     * The bfloat16 products of a layer under {@link Autocast}.
+     *
+     * @param ops the ops that multiply
+     * @param weights the layer's weights stacked by rows, bf16 {@code [Σ out_i, in]}
+     */
+    record Bf16(TorchOps ops, NDArray weights) { }
+
     private final NDArray x;
     private final FloatBuffer xs;
     private final BlasTape.Producer source;
@@ -26,15 +37,17 @@ final class TapedLinear implements BlasTape.Step {
     private final int rows;
     private final int in;
     private final int out;
+    private final Bf16 bf16;
     private NDArray handed;
     private float handedScale;
 
     /**
      * @param source the step that made {@code x} and takes its gradient by hand, or null to send the gradient into
      *     autograd
+     * @param bf16 the bfloat16 products under autocast, or null for OpenBLAS's float32 ones
      */
     TapedLinear(NDArray x, FloatBuffer xs, BlasTape.Producer source, NDArray[] weights, List<LoraBranches> branches,
-            NDArray y, int rows, int in, int out) {
+            NDArray y, int rows, int in, int out, Bf16 bf16) {
         this.x = x;
         this.xs = xs;
         this.source = source;
@@ -44,6 +57,7 @@ final class TapedLinear implements BlasTape.Step {
         this.rows = rows;
         this.in = in;
         this.out = out;
+        this.bf16 = bf16;
     }
 
     /** @return whether {@code a} is this layer's output */
@@ -77,24 +91,45 @@ final class TapedLinear implements BlasTape.Step {
             return;
         }
         FloatBuffer dys = floats(dy);
-        inputGradient(manager, dys, alpha);
-        weightGradients(manager, dys, alpha);
+        NDArray dyRounded = null;
+        if (bf16 != null) {
+            try (NoGradient off = NoGradient.scope()) {
+                dyRounded = bf16.ops().toBFloat16(dy);
+            }
+        }
+        inputGradient(manager, dyRounded, dys, alpha);
+        weightGradients(manager, dyRounded, dys, alpha);
+        if (dyRounded != null) {
+            dyRounded.close();
+        }
         dy.close();
     }
 
     // dX = alpha dY [W_1; W_2; ...] plus the branches' share, handed to the step that made x or sent on into the
     // graph: x always descends from a cut's leaf, so it is in the graph (DJL's requiresGrad answers for leaves only,
     // so it is not asked); the branches accumulate their adapters' gradients on the way
-    private void inputGradient(NDManager manager, FloatBuffer dys, float alpha) {
-        NDArray dx = manager.create(x.getShape(), DataType.FLOAT32);
-        FloatBuffer dxs = floats(dx);
-        int col = 0;
-        for (NDArray w : weights) {
-            int n = (int) w.getShape().get(0);
-            OpenBlas.gemm(false, false, rows, in, n, alpha, from(dys, col), out, floats(w), in,
-                    col == 0 ? 0f : 1f, dxs, in);
-            col += n;
+    private void inputGradient(NDManager manager, NDArray dyRounded, FloatBuffer dys, float alpha) {
+        NDArray dx;
+        if (bf16 == null) {
+            dx = manager.create(x.getShape(), DataType.FLOAT32);
+            FloatBuffer dxs = floats(dx);
+            int col = 0;
+            for (NDArray w : weights) {
+                int n = (int) w.getShape().get(0);
+                OpenBlas.gemm(false, false, rows, in, n, alpha, from(dys, col), out, floats(w), in,
+                        col == 0 ? 0f : 1f, dxs, in);
+                col += n;
+            }
+        } else {
+            try (NoGradient off = NoGradient.scope()) {
+                dx = bf16.ops().matmulBf16(dyRounded, bf16.weights());
+                if (alpha != 1f) {
+                    dx.muli(alpha);
+                }
+            }
+            dx.attach(manager);
         }
+        FloatBuffer dxs = floats(dx);
         for (LoraBranches branch : branches) {
             branch.backward(manager, dys, alpha, out, dxs);
         }
@@ -107,16 +142,35 @@ final class TapedLinear implements BlasTape.Step {
     }
 
     // dW_i = alpha dY_i^T X, accumulated into each trainable weight's .grad
-    private void weightGradients(NDManager manager, FloatBuffer dys, float alpha) {
+    private void weightGradients(NDManager manager, NDArray dyRounded, FloatBuffer dys, float alpha) {
         int col = 0;
+        NDArray xRounded = null;
         for (NDArray w : weights) {
             int n = (int) w.getShape().get(0);
             if (JniUtils.requiresGrad(pt(w))) {
-                FloatBuffer dy = from(dys, col);
-                accumulateProduct(manager, w, (c, beta) -> OpenBlas.gemm(true, false, n, in, rows, alpha, dy,
-                        out, xs, in, beta, c, in));
+                if (bf16 == null) {
+                    FloatBuffer dy = from(dys, col);
+                    accumulateProduct(manager, w, (c, beta) -> OpenBlas.gemm(true, false, n, in, rows, alpha, dy,
+                            out, xs, in, beta, c, in));
+                } else {
+                    NDArray g;
+                    try (NoGradient off = NoGradient.scope()) {
+                        if (xRounded == null) {
+                            xRounded = bf16.ops().toBFloat16(x);
+                        }
+                        g = bf16.ops().weightGradientBf16(dyRounded, xRounded, col, col + n);
+                        if (alpha != 1f) {
+                            g.muli(alpha);
+                        }
+                    }
+                    accumulateGradient(w, g);
+                    g.close();
+                }
             }
             col += n;
+        }
+        if (xRounded != null) {
+            xRounded.close();
         }
     }
 }

@@ -31,6 +31,10 @@ final class TorchOpsSource {
     static final String LINEAR_EACH = "linear_each";
     static final String LINEAR_TRAINABLE = "linear_trainable";
     static final String LINEAR_TRAINABLE_BIAS = "linear_trainable_bias";
+    static final String STACK_BF16 = "stack_bf16";
+    static final String LINEAR_BF16 = "linear_bf16";
+    static final String MATMUL_BF16 = "matmul_bf16";
+    static final String WEIGHT_GRADIENT_BF16 = "weight_gradient_bf16";
 
     /** Every method name, in source order. */
     static final List<String> METHODS =
@@ -51,7 +55,11 @@ final class TorchOpsSource {
                     LINEAR_BIAS,
                     LINEAR_EACH,
                     LINEAR_TRAINABLE,
-                    LINEAR_TRAINABLE_BIAS);
+                    LINEAR_TRAINABLE_BIAS,
+                    STACK_BF16,
+                    LINEAR_BF16,
+                    MATMUL_BF16,
+                    WEIGHT_GRADIENT_BF16);
 
     private TorchOpsSource() {}
 
@@ -146,6 +154,29 @@ final class TorchOpsSource {
                             y = torch.to_dense(torch.mkldnn_linear(torch.to_mkldnn(torch.reshape(x, [-1, shape[-1]])), w, b))
                             shape[-1] = w.size(0)
                             return torch.reshape(y, shape)
+                        """,
+                        // bfloat16 products with float32 results (torch.autocast's linear layers): the inputs
+                        // are rounded to bf16, oneDNN sums in float32 and rounds the product to bf16, which is
+                        // widened back
+                        """
+                        def stack_bf16(self, ws: List[Tensor]) -> Tensor:
+                            return torch.to(torch.cat(ws, 0), 15)
+                        """,
+                        """
+                        def linear_bf16(self, x: Tensor, w: Tensor) -> Tensor:
+                            return torch.to(torch.linear(torch.to(x, 15), w), 6)
+                        """,
+                        """
+                        def matmul_bf16(self, a: Tensor, b: Tensor) -> Tensor:
+                            return torch.to(torch.matmul(torch.to(a, 15), b), 6)
+                        """,
+                        // dW = dY[:, start:end]^T X over all rows (casting to bf16 is no copy for bf16 input)
+                        """
+                        def weight_gradient_bf16(self, dy: Tensor, x: Tensor, start: Tensor, end: Tensor) -> Tensor:
+                            d = torch.reshape(torch.to(dy, 15), [-1, dy.size(-1)])
+                            d = torch.slice(d, 1, int(start), int(end))
+                            x2 = torch.reshape(torch.to(x, 15), [-1, x.size(-1)])
+                            return torch.to(torch.matmul(torch.t(d), x2), 6)
                         """));
     }
 

@@ -1,0 +1,118 @@
+package org.llmkit.api.model;
+
+import static org.llmkit.api.model.HostArrays.pt;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import org.llmkit.api.tensor.TorchOps;
+
+/**
+ * BF16 autocast of a float32 model's training forwards on the CPU ({@link DecoderModel#autocastBf16}), as
+ * {@code torch.autocast("cpu", dtype=torch.bfloat16)} treats linear layers: while it is open, the linear layers of
+ * every training forward on the OpenBLAS tape ({@link TrainingGemm}), the output projection of the loss included,
+ * multiply in bfloat16 through oneDNN. Their inputs and weights are rounded to bf16, the products are summed in
+ * float32 and rounded to bf16, and the results are widened to float32; the input's and the weights' gradients are
+ * computed the same way. Everything else (norms, attention, activations, LoRA branches, the softmax, the residual
+ * stream, gradients' accumulation, the optimizer) stays float32, and the model keeps its float32 weights.
+ *
+ * <p>Weights that do not require gradients (a LoRA adapter's frozen base) are rounded once, stacked as the layers
+ * read them, and kept until {@link #close()} (half their float32 size); trainable weights change at every step and are
+ * rounded at every forward. Do not change frozen weights while autocast is open: their rounded copies would go
+ * stale.
+ *
+ * <p>Closing ends autocast: later forwards run in float32 again. Not thread-safe: one training loop uses it.
+ */
+public final class Autocast implements AutoCloseable {
+    private final DecoderModel model;
+    private final TorchOps ops;
+    private final NDManager manager;
+    private final Map<Stack, NDArray> frozen = new HashMap<>();
+    private boolean closed;
+
+    /** Weights stacked by rows, compared by identity. */
+    private record Stack(NDArray[] weights) {
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof Stack other) || other.weights.length != weights.length) {
+                return false;
+            }
+            for (int i = 0; i < weights.length; i++) {
+                if (weights[i] != other.weights[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 1;
+            for (NDArray w : weights) {
+                h = 31 * h + System.identityHashCode(w);
+            }
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            return "Stack" + Arrays.toString(weights);
+        }
+    }
+
+    Autocast(DecoderModel model, TorchOps ops, NDManager manager) {
+        this.model = model;
+        this.ops = ops;
+        this.manager = manager;
+    }
+
+    /**
+     * The bf16 operand of a linear layer made of these weights: kept from the first forward when none of them trains,
+     * else rounded now into the forward's manager.
+     *
+     * @param forward the forward's manager
+     * @param weights each {@code [out_i, in]} float32
+     * @return {@code [Σ out_i, in]} bf16
+     */
+    NDArray weights(NDManager forward, NDArray[] weights) {
+        if (closed) {
+            throw new IllegalStateException("this BF16 autocast is closed");
+        }
+        for (NDArray w : weights) {
+            if (JniUtils.requiresGrad(pt(w))) {
+                return ops.stackBFloat16(weights, forward);
+            }
+        }
+        return frozen.computeIfAbsent(new Stack(weights.clone()), s -> ops.stackBFloat16(s.weights(), manager));
+    }
+
+    /** @return the model's TorchScript ops, which run the bf16 products */
+    TorchOps ops() {
+        return ops;
+    }
+
+    /** @return how many stacks of frozen weights are kept rounded */
+    int frozenStacks() {
+        return frozen.size();
+    }
+
+    /** @return whether {@link #close()} was called */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Ends autocast and frees the rounded weights. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        model.endAutocast(this);
+        frozen.clear();
+        manager.close();
+    }
+}
