@@ -30,8 +30,12 @@ import org.llmkit.train.TrainingResult;
  * reports each round's LoRA / full ratio and the median of those: a machine whose speed drifts by 10-15% over
  * minutes moves a single full-then-LoRA pair's ratio by as much, but moves both runs of an adjacent pair alike.
  *
+ * <p>{@code --precision} sets both runs' precision; {@code --lora-precision} sets LoRA's alone (e.g. full fine-tuning
+ * in fp32 against LoRA under bf16 autocast).
+ *
  * <pre>
  * TrainBenchmark MODEL_DIR [--steps 5] [--warmup 3] [--batch 4] [--seq 256] [--precision fp32|fp16|bf16]
+ *                [--lora-precision fp32|fp16|bf16]
  *                [--lora-targets q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj] [--skip full,lora]
  *                [--rounds 1]
  * </pre>
@@ -48,7 +52,8 @@ public final class TrainBenchmark {
     public static void main(String[] args) throws IOException {
         if (args.length == 0) {
             System.err.println("usage: TrainBenchmark MODEL_DIR [--steps 5] [--warmup 3] [--batch 4] [--seq 256]"
-                    + " [--precision fp32|fp16|bf16] [--lora-targets a,b] [--skip full,lora] [--rounds 1]");
+                    + " [--precision fp32|fp16|bf16] [--lora-precision fp32|fp16|bf16] [--lora-targets a,b]"
+                    + " [--skip full,lora] [--rounds 1]");
             System.exit(2);
         }
         Path folder = Path.of(args[0]);
@@ -58,6 +63,7 @@ public final class TrainBenchmark {
         int batch = Integer.parseInt(opts.getOrDefault("batch", "4"));
         int seq = Integer.parseInt(opts.getOrDefault("seq", "256"));
         String precision = opts.getOrDefault("precision", "fp32");
+        String loraPrecision = opts.getOrDefault("lora-precision", precision);
         String[] targets = opts.getOrDefault("lora-targets", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")
                 .split(",");
         List<String> skip = List.of(opts.getOrDefault("skip", "").split(","));
@@ -65,12 +71,13 @@ public final class TrainBenchmark {
 
         out("model", folder);
         out("precision", precision);
+        out("lora_precision", loraPrecision);
         out("batch", batch + "x" + seq);
         out("warmup_steps", warmup);
         out("timed_steps", steps);
         out("loadavg_before", loadavg());
         if (rounds > 1) {
-            alternate(rounds, folder, precision, batch, seq, warmup, steps, targets);
+            alternate(rounds, folder, precision, loraPrecision, batch, seq, warmup, steps, targets);
         } else {
             double full = Double.NaN;
             if (!skip.contains("full")) {
@@ -78,7 +85,7 @@ public final class TrainBenchmark {
             }
             if (!skip.contains("lora")) {
                 out("lora_targets", String.join(",", targets));
-                double lora = measure("lora", folder, precision, batch, seq, warmup, steps, targets);
+                double lora = measure("lora", folder, loraPrecision, batch, seq, warmup, steps, targets);
                 if (!Double.isNaN(full)) {
                     out("lora_vs_full", String.format(Locale.ROOT, "%.3f", lora / full));
                 }
@@ -90,8 +97,8 @@ public final class TrainBenchmark {
 
     // full fine-tuning and LoRA, alternating: round r prints train_r<r>_*, lora_r<r>_* and lora_vs_full_r<r>, then
     // the medians over the rounds (train_tok_s, lora_tok_s, lora_vs_full)
-    private static void alternate(int rounds, Path folder, String precision, int batch, int seq, int warmup,
-            int steps, String[] targets) throws IOException {
+    private static void alternate(int rounds, Path folder, String precision, String loraPrecision, int batch, int seq,
+            int warmup, int steps, String[] targets) throws IOException {
         out("rounds", rounds);
         out("lora_targets", String.join(",", targets));
         double[] full = new double[rounds];
@@ -99,7 +106,7 @@ public final class TrainBenchmark {
         double[] ratio = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             full[r] = measure("train_r" + (r + 1), folder, precision, batch, seq, warmup, steps, null);
-            lora[r] = measure("lora_r" + (r + 1), folder, precision, batch, seq, warmup, steps, targets);
+            lora[r] = measure("lora_r" + (r + 1), folder, loraPrecision, batch, seq, warmup, steps, targets);
             ratio[r] = lora[r] / full[r];
             out("lora_vs_full_r" + (r + 1), String.format(Locale.ROOT, "%.3f", ratio[r]));
         }
