@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.llmkit.api.tensor.TorchOps;
 
@@ -21,8 +22,9 @@ import org.llmkit.api.tensor.TorchOps;
  *
  * <p>Weights that do not require gradients (a LoRA adapter's frozen base) are rounded once, stacked as the layers
  * read them, and kept until {@link #close()} (half their float32 size); trainable weights change at every step and are
- * rounded at every forward. Do not change frozen weights while autocast is open: their rounded copies would go
- * stale.
+ * rounded again at every forward, into arrays kept for the run. The products' rounded operands and results go through
+ * bf16 buffers kept for the run too (one per shape), not fresh memory at every call. Do not change frozen weights
+ * while autocast is open: their rounded copies would go stale.
  *
  * <p>Closing ends autocast: later forwards run in float32 again. Not thread-safe: one training loop uses it.
  */
@@ -31,6 +33,8 @@ public final class Autocast implements AutoCloseable {
     private final TorchOps ops;
     private final NDManager manager;
     private final Map<Stack, NDArray> frozen = new HashMap<>();
+    private final Map<Stack, NDArray> trainable = new HashMap<>();
+    private final Map<List<Long>, NDArray> buffers = new HashMap<>();
     private boolean closed;
 
     /** Weights stacked by rows, compared by identity. */
@@ -71,22 +75,53 @@ public final class Autocast implements AutoCloseable {
 
     /**
      * The bf16 operand of a linear layer made of these weights: kept from the first forward when none of them trains,
-     * else rounded now into the forward's manager.
+     * else rounded again now into the array kept for them (they change at every step).
      *
-     * @param forward the forward's manager
      * @param weights each {@code [out_i, in]} float32
      * @return {@code [Σ out_i, in]} bf16
      */
-    NDArray weights(NDManager forward, NDArray[] weights) {
+    NDArray weights(NDArray[] weights) {
         if (closed) {
             throw new IllegalStateException("this BF16 autocast is closed");
         }
         for (NDArray w : weights) {
             if (JniUtils.requiresGrad(pt(w))) {
-                return ops.stackBFloat16(weights, forward);
+                NDArray out = trainable.computeIfAbsent(new Stack(weights.clone()), s -> {
+                    long rows = 0;
+                    for (NDArray v : s.weights()) {
+                        rows += v.getShape().get(0);
+                    }
+                    return ops.emptyBFloat16(rows, s.weights()[0].getShape().get(1), manager);
+                });
+                ops.stackBFloat16Into(weights, out);
+                return out;
             }
         }
         return frozen.computeIfAbsent(new Stack(weights.clone()), s -> ops.stackBFloat16(s.weights(), manager));
+    }
+
+    /** What a {@link #buffer} holds while a product runs. */
+    enum Role {
+        /** an operand rounded to bf16 */
+        OPERAND,
+        /** a second operand rounded to bf16 (a weight gradient's input) */
+        SECOND_OPERAND,
+        /** a bf16 product before it is widened */
+        PRODUCT
+    }
+
+    /**
+     * A bf16 matrix the products reuse for the whole run instead of fresh memory at every call (a page fault per
+     * 4 KiB on first touch): one per role and shape.
+     *
+     * @param role what it holds
+     * @param rows its rows
+     * @param cols its columns
+     * @return {@code [rows, cols]} bf16 with unspecified values
+     */
+    NDArray buffer(Role role, long rows, long cols) {
+        return buffers.computeIfAbsent(List.of((long) role.ordinal(), rows, cols),
+                k -> ops.emptyBFloat16(rows, cols, manager));
     }
 
     /** @return the model's TorchScript ops, which run the bf16 products */
@@ -113,6 +148,8 @@ public final class Autocast implements AutoCloseable {
         closed = true;
         model.endAutocast(this);
         frozen.clear();
+        trainable.clear();
+        buffers.clear();
         manager.close();
     }
 }

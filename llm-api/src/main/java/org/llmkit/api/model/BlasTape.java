@@ -212,13 +212,16 @@ final class BlasTape {
      */
     NDArray linear(NDArray x, LoraDropout dropout, Adapter[] adapters, NDArray... weights) {
         FloatBuffer xs = floats(x);
-        NDArray bf16Weights = autocast == null ? null : autocast.weights(manager, weights);
+        NDArray bf16Weights = autocast == null ? null : autocast.weights(weights);
         NDArray y;
         if (bf16Weights == null) {
             y = multiply(manager, x.getShape(), xs, weights);
         } else {
+            long in = x.getShape().get(x.getShape().dimension() - 1);
+            long rows = x.size() / in;
             try (NoGradient off = NoGradient.scope()) {
-                y = autocast.ops().linearBf16(x, bf16Weights);
+                y = autocast.ops().linearBf16Into(x, bf16Weights, autocast.buffer(Autocast.Role.OPERAND, rows, in),
+                        autocast.buffer(Autocast.Role.PRODUCT, rows, bf16Weights.getShape().get(0)));
             }
             y.attach(manager);
         }
@@ -250,7 +253,7 @@ final class BlasTape {
         }
         y.setRequiresGradient(true);
         entries.add(new TapedLinear(x, xs, producerOf(x), weights, branches, y, rows, in, out,
-                bf16Weights == null ? null : new TapedLinear.Bf16(autocast.ops(), bf16Weights)));
+                bf16Weights == null ? null : new TapedLinear.Bf16(autocast, bf16Weights)));
         return y;
     }
 
@@ -540,7 +543,7 @@ final class BlasTape {
         FloatBuffer xs = floats(x);
         FloatBuffer ws = floats(weight);
         boolean trainsWeight = JniUtils.requiresGrad(pt(weight));
-        NDArray rounded = autocast.weights(manager, new NDArray[] {weight});
+        NDArray rounded = autocast.weights(new NDArray[] {weight});
         TorchOps bf16 = autocast.ops();
         float alpha = factor / count;
         NDArray dx = manager.create(shape, DataType.FLOAT32);

@@ -23,10 +23,14 @@ final class TapedLinear implements BlasTape.Step {
     /**
      * The bfloat16 products of a layer under {@link Autocast}.
      *
-     * @param ops the ops that multiply
+     * @param autocast the autocast whose ops multiply and whose buffers hold the rounded operands
      * @param weights the layer's weights stacked by rows, bf16 {@code [Σ out_i, in]}
      */
-    record Bf16(TorchOps ops, NDArray weights) { }
+    record Bf16(Autocast autocast, NDArray weights) {
+        TorchOps ops() {
+            return autocast.ops();
+        }
+    }
 
     private final NDArray x;
     private final FloatBuffer xs;
@@ -94,10 +98,10 @@ final class TapedLinear implements BlasTape.Step {
         NDArray dyRounded = null;
         if (bf16 != null) {
             try (NoGradient off = NoGradient.scope()) {
-                dyRounded = bf16.ops().toBFloat16(dy);
+                dyRounded = bf16.ops().roundInto(dy, bf16.autocast().buffer(Autocast.Role.OPERAND, rows, out));
             }
         }
-        inputGradient(manager, dyRounded, dys, alpha);
+        inputGradient(manager, dy, dyRounded, dys, alpha);
         weightGradients(manager, dyRounded, dys, alpha);
         if (dyRounded != null) {
             dyRounded.close();
@@ -108,7 +112,7 @@ final class TapedLinear implements BlasTape.Step {
     // dX = alpha dY [W_1; W_2; ...] plus the branches' share, handed to the step that made x or sent on into the
     // graph: x always descends from a cut's leaf, so it is in the graph (DJL's requiresGrad answers for leaves only,
     // so it is not asked); the branches accumulate their adapters' gradients on the way
-    private void inputGradient(NDManager manager, NDArray dyRounded, FloatBuffer dys, float alpha) {
+    private void inputGradient(NDManager manager, NDArray dy, NDArray dyRounded, FloatBuffer dys, float alpha) {
         NDArray dx;
         if (bf16 == null) {
             dx = manager.create(x.getShape(), DataType.FLOAT32);
@@ -122,7 +126,8 @@ final class TapedLinear implements BlasTape.Step {
             }
         } else {
             try (NoGradient off = NoGradient.scope()) {
-                dx = bf16.ops().matmulBf16(dyRounded, bf16.weights());
+                dx = bf16.ops().matmulBf16Into(dy, dyRounded, bf16.weights(),
+                        bf16.autocast().buffer(Autocast.Role.PRODUCT, rows, in));
                 if (alpha != 1f) {
                     dx.muli(alpha);
                 }
@@ -156,7 +161,8 @@ final class TapedLinear implements BlasTape.Step {
                     NDArray g;
                     try (NoGradient off = NoGradient.scope()) {
                         if (xRounded == null) {
-                            xRounded = bf16.ops().toBFloat16(x);
+                            xRounded = bf16.ops().roundInto(x,
+                                    bf16.autocast().buffer(Autocast.Role.SECOND_OPERAND, rows, in));
                         }
                         g = bf16.ops().weightGradientBf16(dyRounded, xRounded, col, col + n);
                         if (alpha != 1f) {

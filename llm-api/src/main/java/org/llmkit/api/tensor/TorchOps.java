@@ -224,6 +224,22 @@ public final class TorchOps implements AutoCloseable {
     }
 
     /**
+     * {@link #stackBFloat16} into a bf16 array the caller reuses (a trainable layer's weights, rounded again at
+     * every step).
+     *
+     * @param weights each {@code [out_i, in]}, float32, one {@code in}
+     * @param out {@code [Σ out_i, in]} bf16 ({@link #emptyBFloat16})
+     * @throws IllegalArgumentException when there is no weight
+     */
+    public void stackBFloat16Into(NDArray[] weights, NDArray out) {
+        if (weights.length == 0) {
+            throw new IllegalArgumentException("stackBFloat16Into needs at least one weight");
+        }
+        module.callInferenceWithLists(TorchOpsSource.STACK_BF16_INTO, out.getManager(), weights,
+                new NDArray[] {out}).close();
+    }
+
+    /**
      * {@code y = x W^T} as {@code torch.autocast(bfloat16)} computes a linear layer: {@code x} is rounded to bf16,
      * oneDNN's bf16 GEMM sums the products in float32 and rounds the result to bf16, which is widened to float32.
      * On a CPU with AVX512-BF16 (measured on a 2-core AMD EPYC, Zen 5) this ran the projections of a 100M Llama at
@@ -272,6 +288,63 @@ public final class TorchOps implements AutoCloseable {
         try (NDArray s = m.create((long) start); NDArray e = m.create((long) end)) {
             return call(TorchOpsSource.WEIGHT_GRADIENT_BF16, dy, x, s, e);
         }
+    }
+
+    /**
+     * An uninitialised bf16 matrix, for the {@code ...Into} products to reuse as their buffer.
+     *
+     * @param rows its rows
+     * @param cols its columns
+     * @param result where it lives
+     * @return {@code [rows, cols]} bf16, labelled {@link DataType#UNKNOWN} by DJL
+     */
+    public NDArray emptyBFloat16(long rows, long cols, NDManager result) {
+        try (NDManager scalars = result.newSubManager();
+                NDArray r = scalars.create(rows);
+                NDArray c = scalars.create(cols)) {
+            NDArray out = call(TorchOpsSource.EMPTY_BF16, r, c);
+            out.attach(result);
+            return out;
+        }
+    }
+
+    /**
+     * {@link #linearBf16} through buffers the caller reuses: {@code x} is rounded into {@code xb}, the bf16 product
+     * written into {@code yb}, and only the widened float32 result is new.
+     *
+     * @param x {@code [..., in]} float32
+     * @param w {@code [out, in]} bf16
+     * @param xb {@code [rows, in]} bf16, rows = x's rows ({@link #emptyBFloat16})
+     * @param yb {@code [rows, out]} bf16
+     * @return {@code [..., out]} float32, in x's manager
+     */
+    public NDArray linearBf16Into(NDArray x, NDArray w, NDArray xb, NDArray yb) {
+        return call(TorchOpsSource.LINEAR_BF16_INTO, x, w, xb, yb);
+    }
+
+    /**
+     * {@link #matmulBf16} of an operand rounded already ({@link #roundInto}), its bf16 product written into a buffer
+     * the caller reuses; only the widened float32 result is new.
+     *
+     * @param a the float32 operand {@code [..., k]} (its shape shapes the result)
+     * @param ab {@code a} rounded, {@code [rows, k]} bf16
+     * @param b {@code [k, n]} bf16
+     * @param yb {@code [rows, n]} bf16
+     * @return {@code [..., n]} float32, in a's manager
+     */
+    public NDArray matmulBf16Into(NDArray a, NDArray ab, NDArray b, NDArray yb) {
+        return call(TorchOpsSource.MATMUL_BF16_INTO, a, ab, b, yb);
+    }
+
+    /**
+     * Rounds {@code x} to bf16 into a buffer the caller reuses.
+     *
+     * @param x {@code [..., k]} float32
+     * @param xb {@code [rows, k]} bf16, rows = x's rows
+     * @return {@code xb} (a new handle on it, in x's manager)
+     */
+    public NDArray roundInto(NDArray x, NDArray xb) {
+        return call(TorchOpsSource.ROUND_INTO, x, xb);
     }
 
     /**

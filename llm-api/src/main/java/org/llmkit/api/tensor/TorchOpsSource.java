@@ -35,6 +35,11 @@ final class TorchOpsSource {
     static final String LINEAR_BF16 = "linear_bf16";
     static final String MATMUL_BF16 = "matmul_bf16";
     static final String WEIGHT_GRADIENT_BF16 = "weight_gradient_bf16";
+    static final String EMPTY_BF16 = "empty_bf16";
+    static final String LINEAR_BF16_INTO = "linear_bf16_into";
+    static final String MATMUL_BF16_INTO = "matmul_bf16_into";
+    static final String ROUND_INTO = "round_into";
+    static final String STACK_BF16_INTO = "stack_bf16_into";
 
     /** Every method name, in source order. */
     static final List<String> METHODS =
@@ -59,7 +64,12 @@ final class TorchOpsSource {
                     STACK_BF16,
                     LINEAR_BF16,
                     MATMUL_BF16,
-                    WEIGHT_GRADIENT_BF16);
+                    WEIGHT_GRADIENT_BF16,
+                    EMPTY_BF16,
+                    LINEAR_BF16_INTO,
+                    MATMUL_BF16_INTO,
+                    ROUND_INTO,
+                    STACK_BF16_INTO);
 
     private TorchOpsSource() {}
 
@@ -177,6 +187,42 @@ final class TorchOpsSource {
                             d = torch.slice(d, 1, int(start), int(end))
                             x2 = torch.reshape(torch.to(x, 15), [-1, x.size(-1)])
                             return torch.to(torch.matmul(torch.t(d), x2), 6)
+                        """,
+                        // the same products through bf16 buffers the caller keeps and reuses (fresh memory costs a
+                        // page fault per 4 KiB on first touch): xb [rows, k] and yb [rows, n] bf16; ab is a rounded
+                        // already (round_into), a gives the result's shape
+                        """
+                        def empty_bf16(self, rows: Tensor, cols: Tensor) -> Tensor:
+                            return torch.empty([int(rows), int(cols)], dtype=15)
+                        """,
+                        """
+                        def linear_bf16_into(self, x: Tensor, w: Tensor, xb: Tensor, yb: Tensor) -> Tensor:
+                            xb.copy_(torch.reshape(x, [-1, x.size(-1)]))
+                            torch.matmul(xb, torch.t(w), out=yb)
+                            shape = x.size()
+                            shape[-1] = w.size(0)
+                            return torch.reshape(torch.to(yb, 6), shape)
+                        """,
+                        """
+                        def matmul_bf16_into(self, a: Tensor, ab: Tensor, b: Tensor, yb: Tensor) -> Tensor:
+                            torch.matmul(ab, b, out=yb)
+                            shape = a.size()
+                            shape[-1] = b.size(1)
+                            return torch.reshape(torch.to(yb, 6), shape)
+                        """,
+                        """
+                        def round_into(self, x: Tensor, xb: Tensor) -> Tensor:
+                            xb.copy_(torch.reshape(x, [-1, x.size(-1)]))
+                            return xb
+                        """,
+                        """
+                        def stack_bf16_into(self, ws: List[Tensor], out: List[Tensor]) -> Tensor:
+                            start = 0
+                            for w in ws:
+                                n = w.size(0)
+                                torch.narrow(out[0], 0, start, n).copy_(w)
+                                start += n
+                            return out[0]
                         """));
     }
 

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The bfloat16 products of autocast ({@link TorchOps#linearBf16}, {@link TorchOps#matmulBf16},
  * {@link TorchOps#weightGradientBf16}, {@link TorchOps#stackBFloat16}) equal float32 products of the operands rounded
- * to bfloat16, within the result's own rounding to bfloat16, and differ from the unrounded float32 products.
+ * to bfloat16, within the result's own rounding to bfloat16, and differ from the unrounded float32 products; their
+ * variants through reused buffers give the same bits.
  */
 class Bf16ProductsTest {
     /** The result is rounded to bf16: 2^-8 relative, plus float32 summation order. */
@@ -77,6 +78,30 @@ class Bf16ProductsTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[20, 31)");
             assertThatThrownBy(() -> ops.stackBFloat16(new NDArray[0], m))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least one");
+        }
+    }
+
+    @Test
+    void productsThroughReusedBuffersEqualTheFreshOnesExactly() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            m.getEngine().setRandomSeed(6);
+            NDArray x = m.randomNormal(new Shape(2, 3, 16));
+            NDArray w1 = m.randomNormal(new Shape(8, 16));
+            NDArray w2 = m.randomNormal(new Shape(4, 16));
+            NDArray stacked = ops.emptyBFloat16(12, 16, m);
+            ops.stackBFloat16Into(new NDArray[] {w1, w2}, stacked);
+            assertThat(ops.toFloat32(stacked).toFloatArray())
+                    .containsExactly(ops.toFloat32(ops.stackBFloat16(new NDArray[] {w1, w2}, m)).toFloatArray());
+            NDArray xb = ops.emptyBFloat16(6, 16, m);
+            NDArray yb = ops.emptyBFloat16(6, 12, m);
+            NDArray y = ops.linearBf16Into(x, stacked, xb, yb);
+            assertThat(y.getShape()).isEqualTo(new Shape(2, 3, 12));
+            assertThat(y.toFloatArray()).containsExactly(ops.linearBf16(x, stacked).toFloatArray());
+            NDArray dy = m.randomNormal(new Shape(2, 3, 12));
+            NDArray dyb = ops.roundInto(dy, ops.emptyBFloat16(6, 12, m));
+            NDArray dx = ops.matmulBf16Into(dy, dyb, stacked, ops.emptyBFloat16(6, 16, m));
+            assertThat(dx.getShape()).isEqualTo(new Shape(2, 3, 16));
+            assertThat(dx.toFloatArray()).containsExactly(ops.matmulBf16(dy, stacked).toFloatArray());
         }
     }
 
