@@ -553,22 +553,30 @@ final class BlasTape {
         try (NoGradient off = NoGradient.scope(); NDManager scratch = manager.newSubManager()) {
             NDArray flat = x.reshape(rows, in);
             flat.attach(scratch);
+            NDArray logits = scratch.create(new Shape(block, vocab), DataType.FLOAT32);
             for (int first = 0; first < rows; first += block) {
                 int n = Math.min(block, rows - first);
                 try (NDManager blockScope = scratch.newSubManager()) {
+                    if (n != logits.getShape().get(0)) {
+                        logits = scratch.create(new Shape(n, vocab), DataType.FLOAT32);
+                    }
                     NDArray xBlock = flat.get(new NDIndex(first + ":" + (first + n)));
                     xBlock.attach(blockScope);
-                    NDArray logits = bf16.linearBf16(xBlock, rounded);
-                    logits.attach(blockScope);
+                    NDArray xRounded = autocast.buffer(Autocast.Role.OPERAND, n, in);
+                    bf16.linearBf16WidenInto(xBlock, rounded, xRounded,
+                            autocast.buffer(Autocast.Role.PRODUCT, n, vocab), logits);
                     bf16.softmaxInPlace(logits);
                     FloatBuffer ps = floats(logits);
                     sum += blockLoss(ps, first, n, vocab, targets, weights, from(xs, first * in), ws, in);
                     blockGradient(ps, first, n, vocab, targets, weights);
-                    NDArray dxBlock = bf16.matmulBf16(logits, rounded);
+                    NDArray dlogits = bf16.roundInto(logits, autocast.buffer(Autocast.Role.SECOND_OPERAND, n, vocab));
+                    dlogits.attach(blockScope);
+                    NDArray dxBlock = bf16.matmulBf16Into(logits, dlogits, rounded,
+                            autocast.buffer(Autocast.Role.PRODUCT, n, in));
                     dxBlock.attach(blockScope);
                     from(dxs, first * in).put(floats(dxBlock.muli(alpha)));
                     if (trainsWeight) {
-                        NDArray g = bf16.weightGradientBf16(logits, xBlock, 0, vocab);
+                        NDArray g = bf16.weightGradientBf16(dlogits, xRounded, 0, vocab);
                         g.attach(blockScope);
                         accumulateGradient(weight, g.muli(alpha));
                     }

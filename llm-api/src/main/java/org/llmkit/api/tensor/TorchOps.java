@@ -323,6 +323,19 @@ public final class TorchOps implements AutoCloseable {
     }
 
     /**
+     * {@link #linearBf16Into} whose widened result goes into a float32 array the caller reuses too: no new memory.
+     *
+     * @param x {@code [rows, in]} float32
+     * @param w {@code [out, in]} bf16
+     * @param xb {@code [rows, in]} bf16
+     * @param yb {@code [rows, out]} bf16
+     * @param y {@code [rows, out]} float32, contiguous, where the result goes
+     */
+    public void linearBf16WidenInto(NDArray x, NDArray w, NDArray xb, NDArray yb, NDArray y) {
+        call(TorchOpsSource.LINEAR_BF16_WIDEN_INTO, x, w, xb, yb, y).close();
+    }
+
+    /**
      * {@link #matmulBf16} of an operand rounded already ({@link #roundInto}), its bf16 product written into a buffer
      * the caller reuses; only the widened float32 result is new.
      *

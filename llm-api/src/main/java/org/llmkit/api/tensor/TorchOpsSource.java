@@ -40,6 +40,7 @@ final class TorchOpsSource {
     static final String MATMUL_BF16_INTO = "matmul_bf16_into";
     static final String ROUND_INTO = "round_into";
     static final String STACK_BF16_INTO = "stack_bf16_into";
+    static final String LINEAR_BF16_WIDEN_INTO = "linear_bf16_widen_into";
 
     /** Every method name, in source order. */
     static final List<String> METHODS =
@@ -69,7 +70,8 @@ final class TorchOpsSource {
                     LINEAR_BF16_INTO,
                     MATMUL_BF16_INTO,
                     ROUND_INTO,
-                    STACK_BF16_INTO);
+                    STACK_BF16_INTO,
+                    LINEAR_BF16_WIDEN_INTO);
 
     private TorchOpsSource() {}
 
@@ -214,6 +216,13 @@ final class TorchOpsSource {
                         def round_into(self, x: Tensor, xb: Tensor) -> Tensor:
                             xb.copy_(torch.reshape(x, [-1, x.size(-1)]))
                             return xb
+                        """,
+                        """
+                        def linear_bf16_widen_into(self, x: Tensor, w: Tensor, xb: Tensor, yb: Tensor, y: Tensor) -> Tensor:
+                            xb.copy_(torch.reshape(x, [-1, x.size(-1)]))
+                            torch.matmul(xb, torch.t(w), out=yb)
+                            y.copy_(yb)
+                            return y
                         """,
                         """
                         def stack_bf16_into(self, ws: List[Tensor], out: List[Tensor]) -> Tensor:

@@ -130,6 +130,65 @@ class AutocastTrainingTest {
         }
     }
 
+    @Test
+    void theLossUnderAutocastIsTheSameInBlocksOfAnySizeAndTracksFloat32s() throws Exception {
+        try (LanguageModel model = LanguageModel.load(Fixtures.hfTiny().resolve("llama3"))) {
+            model.block().trainingGemm(TrainingGemm.OPENBLAS);
+            int rows = 22;
+            int width = 16;
+            int vocab = 300;
+            java.util.SplittableRandom random = new java.util.SplittableRandom(9);
+            float[] xs = new float[rows * width];
+            float[] ws = new float[vocab * width];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = (float) random.nextGaussian();
+            }
+            for (int i = 0; i < ws.length; i++) {
+                ws[i] = (float) (random.nextGaussian() * 0.3);
+            }
+            long[] targets = new long[rows];
+            float[] weights = new float[rows];
+            for (int r = 0; r < rows; r++) {
+                targets[r] = random.nextInt(vocab);
+                weights[r] = r % 7 == 3 ? 0f : 1f;
+            }
+            float[][] whole;
+            float[][] blocks;
+            float[][] fp32;
+            try (Autocast autocast = model.block().autocastBf16(rows)) {
+                whole = loss(model, autocast, xs, ws, rows, width, vocab, targets, weights, 1024);
+                blocks = loss(model, autocast, xs, ws, rows, width, vocab, targets, weights, 5);
+            }
+            fp32 = loss(model, null, xs, ws, rows, width, vocab, targets, weights, 1024);
+            assertThat(blocks[0][0]).isCloseTo(whole[0][0], org.assertj.core.data.Offset.offset(1e-5f));
+            for (int k = 1; k < 3; k++) {
+                double[] d = difference(whole[k], blocks[k]);
+                // x's rows are each one block's; the weight's gradient is a bf16-rounded product per block
+                assertThat(d[1]).as("gradient %d in blocks of 5 rows", k).isLessThan((k == 1 ? 1e-3 : 1e-2) * d[0]);
+                double[] e = difference(fp32[k], whole[k]);
+                assertThat(e[1]).as("gradient %d against float32's", k).isLessThan(GRADIENT_TOLERANCE * e[0])
+                        .isPositive();
+            }
+            assertThat(whole[0][0]).isCloseTo(fp32[0][0], org.assertj.core.data.Offset.offset(1e-2f * fp32[0][0]));
+        }
+    }
+
+    // {loss}, x's gradient and the projection's, from the tape's loss step in blocks of blockRows
+    private static float[][] loss(LanguageModel model, Autocast autocast, float[] xs, float[] ws, int rows, int width,
+            int vocab, long[] targets, float[] weights, int blockRows) {
+        try (NDManager m = model.manager().newSubManager();
+                GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+            NDArray x = m.create(xs, new ai.djl.ndarray.types.Shape(rows, width));
+            NDArray w = m.create(ws, new ai.djl.ndarray.types.Shape(vocab, width));
+            x.setRequiresGradient(true);
+            w.setRequiresGradient(true);
+            BlasTape tape = new BlasTape(m, autocast == null ? null : autocast.ops(), autocast);
+            float loss = tape.linearCrossEntropy(tape.cut(x, true), w, targets, weights, 19f, 1f, blockRows);
+            tape.backward();
+            return new float[][] {{loss}, x.getGradient().toFloatArray(), w.getGradient().toFloatArray()};
+        }
+    }
+
     private static float run(LanguageModel model) {
         try (NDManager m = model.manager().newSubManager();
                 GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
