@@ -391,9 +391,9 @@ public final class FineTuner {
      * multiply in bfloat16 (oneDNN's AVX512-BF16 or AMX kernels; inputs, weights and products rounded to bf16,
      * sums in float32), while norms, attention, activations, LoRA branches, the loss and AdamW stay float32 on
      * the model's own weights. A LoRA adapter's frozen base is rounded once for the whole run. Losses track
-     * FP32's within 0.3% on a tiny model (a bf16 copy: 0.6%). Measured on a 2-core AMD EPYC (Zen 5) with a
-     * 100M Llama, LoRA on all seven projections ran 1.6-1.8&times; the tokens/s of FP32 full fine-tuning (FP32
-     * LoRA: 1.3&times;); see the README's llm-train figures.
+     * FP32's within 0.3% on a tiny model (a bf16 copy: 0.6%). Measured on a 2-core AMD EPYC (Zen 5) with 20M
+     * and 100M Llamas, LoRA on all seven projections ran 1.57-1.86&times; the tokens/s of FP32 full fine-tuning
+     * (FP32 LoRA: 1.25-1.37&times;); see the README's llm-train figures.
      *
      * @return a copy with it
      */
