@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.djl.nn.Parameter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -58,7 +56,7 @@ class Bf16AutocastTrainingTest {
     @Test
     void bf16LoraUnderAutocastTrainsTheAdapterAndLeavesTheBaseBitIdentical() throws Exception {
         try (LanguageModel m = onOpenBlas(Corpus.tinyModel(11))) {
-            Map<String, float[]> base = snapshot(m);
+            Map<String, float[]> base = Corpus.baseWeights(m);
             List<Boolean> autocasting = new ArrayList<>();
             TrainingResult r = FineTuner.of(m).bf16().lora(8, 16, "q_proj", "v_proj").learningRate(3e-2)
                     .batchSize(8).maxSteps(20).listener(new TrainingListener() {
@@ -69,7 +67,7 @@ class Bf16AutocastTrainingTest {
                     }).train(DATA);
             assertThat(autocasting).containsOnly(true);
             assertThat(r.finalLoss()).isLessThan(r.losses().get(0) - 0.1);
-            Map<String, float[]> now = snapshot(m);
+            Map<String, float[]> now = Corpus.baseWeights(m);
             base.forEach((k, v) -> assertThat(now.get(k)).as(k).isEqualTo(v));
         }
     }
@@ -120,15 +118,5 @@ class Bf16AutocastTrainingTest {
 
     private static FineTuner settings(FineTuner t) {
         return t.learningRate(1e-2).warmupSteps(5).batchSize(8).maxSteps(40).weightDecay(0.01).seed(1);
-    }
-
-    private static Map<String, float[]> snapshot(LanguageModel m) {
-        Map<String, float[]> out = new HashMap<>();
-        for (Map.Entry<String, Parameter> e : m.block().parameters().entrySet()) {
-            if (!e.getKey().contains(".lora_")) {
-                out.put(e.getKey(), e.getValue().getArray().toFloatArray());
-            }
-        }
-        return out;
     }
 }

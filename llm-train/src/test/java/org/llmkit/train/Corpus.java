@@ -1,5 +1,8 @@
 package org.llmkit.train;
 
+import ai.djl.nn.Parameter;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.llmkit.api.LanguageModel;
 import org.llmkit.api.ModelConfig;
@@ -43,6 +46,20 @@ final class Corpus {
         int[][] out = new int[(int) d.size()][];
         for (int i = 0; i < out.length; i++) {
             out[i] = d.get(i);
+        }
+        return out;
+    }
+
+    /**
+     * @param m a model
+     * @return a copy of every weight that is not a LoRA adapter's, by name
+     */
+    static Map<String, float[]> baseWeights(LanguageModel m) {
+        Map<String, float[]> out = new HashMap<>();
+        for (Map.Entry<String, Parameter> e : m.block().parameters().entrySet()) {
+            if (!e.getKey().contains(".lora_")) {
+                out.put(e.getKey(), e.getValue().getArray().toFloatArray());
+            }
         }
         return out;
     }

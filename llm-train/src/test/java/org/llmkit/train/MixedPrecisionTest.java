@@ -2,9 +2,7 @@ package org.llmkit.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.nn.Parameter;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -20,7 +18,7 @@ class MixedPrecisionTest {
     @Test
     void fp16OverflowSkipsTheStepHalvesTheScaleAndLeavesWeightsUnchanged() throws Exception {
         try (LanguageModel m = Corpus.tinyModel(3)) {
-            Map<String, float[]> before = snapshot(m);
+            Map<String, float[]> before = Corpus.baseWeights(m);
             List<StepMetrics> steps = new ArrayList<>();
             List<Map<String, float[]>> afterStep = new ArrayList<>();
             // 2^40 times the loss overflows FP16's range (65504) in the backward pass
@@ -29,7 +27,7 @@ class MixedPrecisionTest {
                         @Override
                         public void onStep(StepMetrics s) {
                             steps.add(s);
-                            afterStep.add(snapshot(m));
+                            afterStep.add(Corpus.baseWeights(m));
                         }
                     }).train(DATA);
             assertThat(steps.get(0).skipped()).isTrue();
@@ -89,12 +87,12 @@ class MixedPrecisionTest {
     @Test
     void bf16LoraTrainsTheAdapterAndLeavesTheFp32BaseBitIdentical() throws Exception {
         try (LanguageModel m = Corpus.tinyModel(11)) {
-            Map<String, float[]> base = snapshot(m);
+            Map<String, float[]> base = Corpus.baseWeights(m);
             TrainingResult r = FineTuner.of(m).bf16().lora(8, 16, "q_proj", "v_proj").learningRate(3e-2).batchSize(8)
                     .maxSteps(20).train(DATA);
             assertThat(m.precision()).isEqualTo(Precision.FP32);
             assertThat(r.finalLoss()).isLessThan(r.losses().get(0) - 0.1);
-            Map<String, float[]> now = snapshot(m);
+            Map<String, float[]> now = Corpus.baseWeights(m);
             base.forEach((k, v) -> assertThat(now.get(k)).as(k).isEqualTo(v));
         }
     }
@@ -121,15 +119,5 @@ class MixedPrecisionTest {
 
     private static FineTuner settings(FineTuner t) {
         return t.learningRate(1e-2).warmupSteps(5).batchSize(8).maxSteps(40).weightDecay(0.01).seed(1);
-    }
-
-    private static Map<String, float[]> snapshot(LanguageModel m) {
-        Map<String, float[]> out = new HashMap<>();
-        for (Map.Entry<String, Parameter> e : m.block().parameters().entrySet()) {
-            if (!e.getKey().contains(".lora_")) {
-                out.put(e.getKey(), e.getValue().getArray().toFloatArray());
-            }
-        }
-        return out;
     }
 }

@@ -9,14 +9,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.llmkit.api.Fixtures;
 import org.llmkit.api.LanguageModel;
-import org.llmkit.api.LoraConfig;
 
 /**
  * Under BF16 autocast ({@link DecoderModel#autocastBf16}) a training micro-batch on the OpenBLAS tape multiplies in
@@ -39,12 +37,12 @@ class AutocastTrainingTest {
             block.parameters().values().forEach(p -> p.getArray().setRequiresGradient(true));
             block.trainingGemm(TrainingGemm.OPENBLAS);
             float fp32Loss = run(model);
-            Map<String, float[]> fp32 = gradients(block);
+            Map<String, float[]> fp32 = OpenBlasTrainingTest.gradients(block);
             float bf16Loss;
             Map<String, float[]> bf16;
             try (Autocast autocast = block.autocastBf16(BATCH.length * BATCH[0].length)) {
                 bf16Loss = run(model);
-                bf16 = gradients(block);
+                bf16 = OpenBlasTrainingTest.gradients(block);
                 assertThat(autocast.frozenStacks()).as("nothing is frozen").isZero();
             }
             assertThat(bf16Loss).isCloseTo(fp32Loss, org.assertj.core.data.Offset.offset(1e-2f * fp32Loss));
@@ -69,20 +67,10 @@ class AutocastTrainingTest {
     void loraRoundsTheFrozenBaseOnceAndClosingReturnsToFloat32Exactly() throws Exception {
         try (LanguageModel model = LanguageModel.load(Fixtures.hfTiny().resolve("llama3"))) {
             DecoderModel block = model.block();
-            block.attachLora(LoraConfig.of(4, 8, "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
-                    "down_proj"));
-            java.util.SplittableRandom random = new java.util.SplittableRandom(3);
-            block.adapterShapes().forEach((n, shape) -> {
-                float[] values = new float[Math.toIntExact(shape.size())];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (float) (random.nextGaussian() * 0.05);
-                }
-                block.setWeight(n, model.manager().create(values, shape));
-            });
-            block.parameters().forEach((n, p) -> p.getArray().setRequiresGradient(n.contains("lora_")));
+            OpenBlasTrainingTest.attachRandomLoraOnEveryProjection(model);
             block.trainingGemm(TrainingGemm.OPENBLAS);
             run(model);
-            Map<String, float[]> fp32 = gradients(block);
+            Map<String, float[]> fp32 = OpenBlasTrainingTest.gradients(block);
             try (Autocast autocast = block.autocastBf16(64)) {
                 run(model);
                 // q/k/v, o, gate/up and down per layer, and the output projection
@@ -90,7 +78,7 @@ class AutocastTrainingTest {
                 assertThat(autocast.frozenStacks()).isEqualTo(stacks);
                 run(model);
                 assertThat(autocast.frozenStacks()).as("rounded once, kept").isEqualTo(stacks);
-                Map<String, float[]> bf16 = gradients(block);
+                Map<String, float[]> bf16 = OpenBlasTrainingTest.gradients(block);
                 assertThat(bf16).hasSize(2 * 7 * block.config().numLayers());
                 bf16.forEach((n, g) -> {
                     // two micro-batches accumulated
@@ -104,7 +92,7 @@ class AutocastTrainingTest {
                 });
             }
             run(model);
-            Map<String, float[]> again = gradients(block);
+            Map<String, float[]> again = OpenBlasTrainingTest.gradients(block);
             fp32.forEach((n, g) -> assertThat(again.get(n)).as(n).containsExactly(g));
         }
     }
@@ -125,7 +113,7 @@ class AutocastTrainingTest {
                 assertThatThrownBy(() -> run(model)).isInstanceOf(IllegalStateException.class)
                         .hasMessageContaining("autocast");
             }
-            gradients(block);
+            OpenBlasTrainingTest.gradients(block);
             assertThat(run(model)).as("closed: float32 in libtorch again").isPositive();
         }
     }
@@ -212,23 +200,6 @@ class AutocastTrainingTest {
         for (int i = 0; i < a.length; i++) {
             out[i] = a[i] * factor;
         }
-        return out;
-    }
-
-    // copies every defined gradient and clears it
-    private static Map<String, float[]> gradients(DecoderModel block) {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        block.parameters().forEach((n, p) -> {
-            NDArray a = p.getArray();
-            if (a.hasGradient()) {
-                NDArray g = JniUtils.getGradient((PtNDArray) a);
-                if (g != null) {
-                    out.put(n, g.toFloatArray());
-                    g.close();
-                    JniUtils.zeroGrad((PtNDArray) a);
-                }
-            }
-        });
         return out;
     }
 }

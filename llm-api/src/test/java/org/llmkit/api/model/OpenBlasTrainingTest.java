@@ -86,18 +86,7 @@ class OpenBlasTrainingTest {
     void loraOnEveryProjectionWithoutDropoutGivesAutogradsGradientsOverAccumulatedMicroBatches() throws Exception {
         try (LanguageModel model = LanguageModel.load(Fixtures.hfTiny().resolve("llama3"))) {
             DecoderModel block = model.block();
-            block.attachLora(LoraConfig.of(4, 8, "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
-                    "down_proj"));
-            // random A and B (PEFT starts B at zero, which would leave every A without a gradient)
-            java.util.SplittableRandom random = new java.util.SplittableRandom(3);
-            block.adapterShapes().forEach((n, shape) -> {
-                float[] values = new float[Math.toIntExact(shape.size())];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (float) (random.nextGaussian() * 0.05);
-                }
-                block.setWeight(n, model.manager().create(values, shape));
-            });
-            block.parameters().forEach((n, p) -> p.getArray().setRequiresGradient(n.contains("lora_")));
+            attachRandomLoraOnEveryProjection(model);
             Map<String, float[]> grads = assertSameGradients(model, RAGGED, ForwardOptions.DEFAULT, 2);
             assertThat(grads).hasSize(2 * 7 * block.config().numLayers())
                     .allSatisfy((n, g) -> assertThat(n).contains("lora_"));
@@ -127,6 +116,25 @@ class OpenBlasTrainingTest {
                 System.setProperty(TrainingGemm.PROPERTY, old);
             }
         }
+    }
+
+    /**
+     * Attaches a rank-4 LoRA adapter on all seven projections with random A and B (PEFT starts B at zero, which would
+     * leave every A without a gradient) and makes only the adapter record gradients.
+     */
+    static void attachRandomLoraOnEveryProjection(LanguageModel model) {
+        DecoderModel block = model.block();
+        block.attachLora(LoraConfig.of(4, 8, "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+                "down_proj"));
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        block.adapterShapes().forEach((n, shape) -> {
+            float[] values = new float[Math.toIntExact(shape.size())];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) (random.nextGaussian() * 0.05);
+            }
+            block.setWeight(n, model.manager().create(values, shape));
+        });
+        block.parameters().forEach((n, p) -> p.getArray().setRequiresGradient(n.contains("lora_")));
     }
 
     private static void trainAll(LanguageModel model) {
@@ -186,8 +194,8 @@ class OpenBlasTrainingTest {
         return losses;
     }
 
-    // copies every defined gradient and clears it
-    private static Map<String, float[]> gradients(DecoderModel block) {
+    /** Copies every defined gradient of the model's parameters and clears it. */
+    static Map<String, float[]> gradients(DecoderModel block) {
         Map<String, float[]> out = new LinkedHashMap<>();
         block.parameters().forEach((n, p) -> {
             NDArray a = p.getArray();
