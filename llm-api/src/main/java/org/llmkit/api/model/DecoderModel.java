@@ -216,7 +216,8 @@ public final class DecoderModel extends AbstractBlock {
      * @param rows tokens in a training forward's batch, for the kernel choice ({@link #trainsOnOpenBlas(int)})
      * @return the open autocast; close it to return to float32
      * @throws IllegalStateException when training forwards of this model do not run on OpenBLAS (not float32 on the
-     *     CPU, libtorch chosen, or chosen by {@link TrainingGemm#AUTO}), or an autocast is open already
+     *     CPU, {@link TrainingGemm#LIBTORCH}, or {@link TrainingGemm#AUTO} choosing libtorch), or an autocast is open
+     *     already
      */
     public synchronized Autocast autocastBf16(int rows) {
         if (autocast != null) {
@@ -224,8 +225,8 @@ public final class DecoderModel extends AbstractBlock {
         }
         if (!trainsOnOpenBlas(rows)) {
             throw new IllegalStateException("BF16 autocast needs the training forwards' linear layers on OpenBLAS "
-                    + "(a float32 model on the CPU, TrainingGemm OPENBLAS or AUTO choosing it); this model's run in "
-                    + "libtorch");
+                    + "(a float32 model on the CPU, TrainingGemm OPENBLAS or AUTO choosing it); this model's training "
+                    + "GEMMs run in libtorch");
         }
         autocast = new Autocast(this, kernels.ops(), head().getManager().newSubManager());
         return autocast;
