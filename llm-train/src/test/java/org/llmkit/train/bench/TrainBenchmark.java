@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.llmkit.api.LanguageModel;
+import org.llmkit.api.Precision;
 import org.llmkit.data.TokenDataset;
 import org.llmkit.train.FineTuner;
 import org.llmkit.train.Schedule;
@@ -31,16 +32,20 @@ import org.llmkit.train.TrainingResult;
  * minutes moves a single full-then-LoRA pair's ratio by as much, but moves both runs of an adjacent pair alike.
  *
  * <p>{@code --precision} sets both runs' precision; {@code --lora-precision} sets LoRA's alone (e.g. full fine-tuning
- * in fp32 against LoRA under bf16 autocast).
+ * in fp32 against LoRA under bf16 autocast). {@code --load-precision bf16} loads the model in BF16 (then train it with
+ * {@code --precision bf16}).
  *
  * <pre>
  * TrainBenchmark MODEL_DIR [--steps 5] [--warmup 3] [--batch 4] [--seq 256] [--precision fp32|fp16|bf16]
- *                [--lora-precision fp32|fp16|bf16]
+ *                [--lora-precision fp32|fp16|bf16] [--load-precision fp32|fp16|bf16]
  *                [--lora-targets q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj] [--skip full,lora]
  *                [--rounds 1]
  * </pre>
  */
 public final class TrainBenchmark {
+    /** The precision models are loaded in ({@code --load-precision}). */
+    private static Precision loadPrecision = Precision.FP32;
+
     private TrainBenchmark() { }
 
     /**
@@ -52,7 +57,8 @@ public final class TrainBenchmark {
     public static void main(String[] args) throws IOException {
         if (args.length == 0) {
             System.err.println("usage: TrainBenchmark MODEL_DIR [--steps 5] [--warmup 3] [--batch 4] [--seq 256]"
-                    + " [--precision fp32|fp16|bf16] [--lora-precision fp32|fp16|bf16] [--lora-targets a,b]"
+                    + " [--precision fp32|fp16|bf16] [--lora-precision fp32|fp16|bf16] [--load-precision fp32|fp16|bf16]"
+                    + " [--lora-targets a,b]"
                     + " [--skip full,lora] [--rounds 1]");
             System.exit(2);
         }
@@ -72,6 +78,8 @@ public final class TrainBenchmark {
         out("model", folder);
         out("precision", precision);
         out("lora_precision", loraPrecision);
+        loadPrecision = Precision.valueOf(opts.getOrDefault("load-precision", "fp32").toUpperCase(Locale.ROOT));
+        out("load_precision", loadPrecision);
         out("batch", batch + "x" + seq);
         out("warmup_steps", warmup);
         out("timed_steps", steps);
@@ -125,7 +133,7 @@ public final class TrainBenchmark {
     // one configuration on a fresh model; prints <name>_tok_s, <name>_step_s, ... and returns tokens/s
     private static double measure(String name, Path folder, String precision, int batch, int seq, int warmup,
             int steps, String[] loraTargets) throws IOException {
-        try (LanguageModel model = LanguageModel.load(folder)) {
+        try (LanguageModel model = LanguageModel.from(folder).precision(loadPrecision).load()) {
             TokenDataset data = randomBatch(batch, seq, model.config().vocabSize());
             List<Double> elapsed = new ArrayList<>();
             FineTuner tuner = FineTuner.of(model).learningRate(1e-3).adamBetas(0.9, 0.999).adamEpsilon(1e-8)
