@@ -208,8 +208,8 @@ public final class TorchOps implements AutoCloseable {
 
     /**
      * Stacks weights by rows and rounds them to bfloat16 (round-to-nearest-even): the bf16 operand of
-     * {@link #linearBf16} and {@link #matmulBf16} for a projection made of several weights. Records no autograd
-     * history.
+     * {@link #linearBf16Into} and {@link #matmulBf16Into} for a projection made of several weights. Records no
+     * autograd history.
      *
      * @param weights each {@code [out_i, in]}, float32, one {@code in}
      * @param result where the stack lives
@@ -237,33 +237,6 @@ public final class TorchOps implements AutoCloseable {
         }
         module.callInferenceWithLists(TorchOpsSource.STACK_BF16_INTO, out.getManager(), weights,
                 new NDArray[] {out}).close();
-    }
-
-    /**
-     * {@code y = x W^T} as {@code torch.autocast(bfloat16)} computes a linear layer: {@code x} is rounded to bf16,
-     * oneDNN's bf16 GEMM sums the products in float32 and rounds the result to bf16, which is widened to float32.
-     * On a CPU with AVX512-BF16 (measured on a 2-core AMD EPYC, Zen 5) this ran the projections of a 100M Llama at
-     * 460-560 GFLOP/s, casts included, where float32 GEMMs reach ~320. Gradients do not flow through it.
-     *
-     * @param x {@code [..., in]} float32 (or bf16)
-     * @param w {@code [out, in]} bf16 ({@link #toBFloat16}, {@link #stackBFloat16})
-     * @return {@code [..., out]} float32, in x's manager
-     */
-    public NDArray linearBf16(NDArray x, NDArray w) {
-        return call(TorchOpsSource.LINEAR_BF16, x, w);
-    }
-
-    /**
-     * {@code a · b} with {@code a} rounded to bf16 (no copy when it is bf16 already) and {@code b} bf16, summed in
-     * float32 and rounded to bf16, widened to float32: a linear layer's input gradient {@code dY W} under
-     * autocast. Gradients do not flow through it.
-     *
-     * @param a {@code [..., k]} float32 or bf16
-     * @param b {@code [k, n]} bf16
-     * @return {@code [..., n]} float32, in a's manager
-     */
-    public NDArray matmulBf16(NDArray a, NDArray b) {
-        return call(TorchOpsSource.MATMUL_BF16, a, b);
     }
 
     /**
@@ -309,8 +282,11 @@ public final class TorchOps implements AutoCloseable {
     }
 
     /**
-     * {@link #linearBf16} through buffers the caller reuses: {@code x} is rounded into {@code xb}, the bf16 product
-     * written into {@code yb}, and only the widened float32 result is new.
+     * {@code y = x W^T} as {@code torch.autocast(bfloat16)} computes a linear layer, through bf16 buffers the caller
+     * reuses: {@code x} is rounded into {@code xb}, oneDNN's bf16 GEMM sums the products in float32 and rounds them
+     * into {@code yb}, which is widened into a new float32 result. On a CPU with AVX512-BF16 (measured on a 2-core
+     * AMD EPYC, Zen 5) this ran the projections of a 100M Llama at 460-560 GFLOP/s, casts included, where float32
+     * GEMMs reach ~320. Gradients do not flow through it.
      *
      * @param x {@code [..., in]} float32
      * @param w {@code [out, in]} bf16
@@ -336,8 +312,9 @@ public final class TorchOps implements AutoCloseable {
     }
 
     /**
-     * {@link #matmulBf16} of an operand rounded already ({@link #roundInto}), its bf16 product written into a buffer
-     * the caller reuses; only the widened float32 result is new.
+     * {@code a · b} of an operand rounded to bf16 already ({@link #roundInto}) and a bf16 one, summed in float32 and
+     * rounded into a buffer the caller reuses, then widened into a new float32 result: a linear layer's input
+     * gradient {@code dY W} under autocast. Gradients do not flow through it.
      *
      * @param a the float32 operand {@code [..., k]} (its shape shapes the result)
      * @param ab {@code a} rounded, {@code [rows, k]} bf16

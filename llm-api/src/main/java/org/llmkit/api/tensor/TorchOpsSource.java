@@ -32,8 +32,6 @@ final class TorchOpsSource {
     static final String LINEAR_TRAINABLE = "linear_trainable";
     static final String LINEAR_TRAINABLE_BIAS = "linear_trainable_bias";
     static final String STACK_BF16 = "stack_bf16";
-    static final String LINEAR_BF16 = "linear_bf16";
-    static final String MATMUL_BF16 = "matmul_bf16";
     static final String WEIGHT_GRADIENT_BF16 = "weight_gradient_bf16";
     static final String EMPTY_BF16 = "empty_bf16";
     static final String LINEAR_BF16_INTO = "linear_bf16_into";
@@ -63,8 +61,6 @@ final class TorchOpsSource {
                     LINEAR_TRAINABLE,
                     LINEAR_TRAINABLE_BIAS,
                     STACK_BF16,
-                    LINEAR_BF16,
-                    MATMUL_BF16,
                     WEIGHT_GRADIENT_BF16,
                     EMPTY_BF16,
                     LINEAR_BF16_INTO,
@@ -173,14 +169,6 @@ final class TorchOpsSource {
                         """
                         def stack_bf16(self, ws: List[Tensor]) -> Tensor:
                             return torch.to(torch.cat(ws, 0), 15)
-                        """,
-                        """
-                        def linear_bf16(self, x: Tensor, w: Tensor) -> Tensor:
-                            return torch.to(torch.linear(torch.to(x, 15), w), 6)
-                        """,
-                        """
-                        def matmul_bf16(self, a: Tensor, b: Tensor) -> Tensor:
-                            return torch.to(torch.matmul(torch.to(a, 15), b), 6)
                         """,
                         // dW = dY[:, start:end]^T X over all rows (casting to bf16 is no copy for bf16 input)
                         """
