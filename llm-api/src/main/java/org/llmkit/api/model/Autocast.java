@@ -29,7 +29,7 @@ import org.llmkit.api.tensor.TorchOps;
  * <p>Closing ends autocast: later forwards run in float32 again. Not thread-safe: one training loop uses it.
  */
 public final class Autocast implements AutoCloseable {
-    private final DecoderModel model;
+    private final TrainingKernel owner;
     private final TorchOps ops;
     private final NDManager manager;
     private final Map<Stack, NDArray> frozen = new HashMap<>();
@@ -67,8 +67,8 @@ public final class Autocast implements AutoCloseable {
         }
     }
 
-    Autocast(DecoderModel model, TorchOps ops, NDManager manager) {
-        this.model = model;
+    Autocast(TrainingKernel owner, TorchOps ops, NDManager manager) {
+        this.owner = owner;
         this.ops = ops;
         this.manager = manager;
     }
@@ -146,7 +146,7 @@ public final class Autocast implements AutoCloseable {
             return;
         }
         closed = true;
-        model.endAutocast(this);
+        owner.endAutocast(this);
         frozen.clear();
         trainable.clear();
         buffers.clear();

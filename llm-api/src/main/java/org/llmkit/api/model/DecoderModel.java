@@ -57,15 +57,7 @@ public final class DecoderModel extends AbstractBlock {
     private LoraConfig lora;
     private ScriptedLayers scripted;
     private DecodeGemv decodeGemv = DecodeGemv.fromSystemProperty();
-    private TrainingGemm trainingGemm = TrainingGemm.fromSystemProperty();
-    private Boolean trainsOnOpenBlas;
-
-    /**
-     * Under {@link TrainingGemm#AUTO}, libtorch trains only when its timed GEMMs take less than this share of
-     * OpenBLAS's time (see {@code openBlasTrainsFaster}).
-     */
-    static final double LIBTORCH_SHARE = 0.8;
-    private Autocast autocast;
+    private final TrainingKernel training;
     private final PackedWeights packed;
 
     /**
@@ -96,6 +88,7 @@ public final class DecoderModel extends AbstractBlock {
         finalNorm = addChildBlock("norm", new Norm(params, "model.norm", spec.norm(), config.normEps(), f32, kernels));
         lmHead = config.tieWordEmbeddings() ? null : declare("lm_head.weight", Parameter.Type.WEIGHT);
         packed = new PackedWeights(params, config.numLayers(), spec.mlp() == DecoderSpec.Mlp.GATED);
+        training = new TrainingKernel(kernels, () -> layers.get(0).projections(), () -> head().getManager());
     }
 
     private Parameter declare(String name, Parameter.Type type) {
@@ -168,9 +161,8 @@ public final class DecoderModel extends AbstractBlock {
      *
      * @param choice the kernel, or {@link TrainingGemm#AUTO} to time both at the next training forward
      */
-    public synchronized void trainingGemm(TrainingGemm choice) {
-        this.trainingGemm = java.util.Objects.requireNonNull(choice, "choice");
-        trainsOnOpenBlas = null;
+    public void trainingGemm(TrainingGemm choice) {
+        training.choose(choice);
     }
 
     /**
@@ -179,8 +171,8 @@ public final class DecoderModel extends AbstractBlock {
      *
      * @return true once a training step chose OpenBLAS; false before the first one or when it chose libtorch
      */
-    public synchronized boolean trainsOnOpenBlas() {
-        return Boolean.TRUE.equals(trainsOnOpenBlas);
+    public boolean trainsOnOpenBlas() {
+        return training.chosenOpenBlas();
     }
 
     /**
@@ -192,26 +184,8 @@ public final class DecoderModel extends AbstractBlock {
      * @param rows tokens in a training forward's batch (the timing's rows, at most 512 of them)
      * @return true when OpenBLAS is chosen
      */
-    public synchronized boolean trainsOnOpenBlas(int rows) {
-        if (!kernels.cpu() || kernels.type().precision() != Precision.FP32
-                || trainingGemm == TrainingGemm.LIBTORCH || !OpenBlas.available()) {
-            return false;
-        }
-        if (trainsOnOpenBlas == null) {
-            if (trainingGemm == TrainingGemm.OPENBLAS) {
-                trainsOnOpenBlas = true;
-            } else if (!WorkerThreads.yieldCores()) {
-                org.slf4j.LoggerFactory.getLogger(DecoderModel.class).info("training GEMMs stay in libtorch: OpenBLAS"
-                        + " would share the cores with libgomp's spinning workers without "
-                        + String.join(" ", WorkerThreads.missingTrainingSettings(System::getenv)));
-                trainsOnOpenBlas = false;
-            } else {
-                try (NDManager m = head().getManager().newSubManager()) {
-                    trainsOnOpenBlas = openBlasTrainsFaster(m, rows);
-                }
-            }
-        }
-        return trainsOnOpenBlas;
+    public boolean trainsOnOpenBlas(int rows) {
+        return training.openBlas(rows);
     }
 
     /**
@@ -225,97 +199,18 @@ public final class DecoderModel extends AbstractBlock {
      *     CPU, {@link TrainingGemm#LIBTORCH}, or {@link TrainingGemm#AUTO} choosing libtorch), or an autocast is open
      *     already
      */
-    public synchronized Autocast autocastBf16(int rows) {
-        if (autocast != null) {
-            throw new IllegalStateException("a BF16 autocast of this model is open already");
-        }
-        if (!trainsOnOpenBlas(rows)) {
-            throw new IllegalStateException("BF16 autocast needs the training forwards' linear layers on OpenBLAS "
-                    + "(a float32 model on the CPU, TrainingGemm OPENBLAS or AUTO choosing it); this model's training "
-                    + "GEMMs run in libtorch");
-        }
-        autocast = new Autocast(this, kernels.ops(), head().getManager().newSubManager());
-        return autocast;
+    public Autocast autocastBf16(int rows) {
+        return training.openAutocast(rows);
     }
 
     /** @return whether a BF16 autocast of this model is open ({@link #autocastBf16}) */
-    public synchronized boolean autocastOpen() {
-        return autocast != null;
+    public boolean autocastOpen() {
+        return training.autocastOpen();
     }
 
-    /** Called by {@link Autocast#close()}. */
-    synchronized void endAutocast(Autocast a) {
-        if (autocast == a) {
-            autocast = null;
-        }
-    }
-
-    /**
-     * The tape of a training forward whose linear layers run on OpenBLAS, or null when they run in autograd:
-     * autograd recording and {@link #trainsOnOpenBlas(int)}. Under an open {@link Autocast} the tape multiplies in
-     * bfloat16.
-     *
-     * @param m the forward's manager
-     * @param rows tokens in the forward's batch
-     * @return the tape, or null
-     * @throws IllegalStateException when an autocast is open but the linear layers no longer run on OpenBLAS
-     */
-    synchronized BlasTape trainingTape(NDManager m, int rows) {
-        if (!JniUtils.isGradMode()) {
-            return null;
-        }
-        if (!trainsOnOpenBlas(rows)) {
-            if (autocast != null) {
-                throw new IllegalStateException("a BF16 autocast is open, but this model's training GEMMs now run "
-                        + "in libtorch (trainingGemm changed?): close the autocast first");
-            }
-            return null;
-        }
-        return new BlasTape(m, kernels.ops(), autocast);
-    }
-
-    // times the first layer's projections (forward GEMMs of up to 512 rows) on OpenBLAS and on the kernel autograd
-    // would use, alternating, each OpenBLAS pass after a pause (libtorch's OpenMP workers spin for a while after
-    // each of its parallel regions and would take a core from OpenBLAS's threads); the best of five counts.
-    // libtorch wins only when its GEMMs take under LIBTORCH_SHARE of OpenBLAS's time: the tape does the rest of the
-    // step (attention, norms, loss, LoRA branches) faster than autograd, so at equal GEMM times the tape's steps are
-    // much shorter (m20 full fine-tuning here: GEMMs 7.2 against 8.0 ms, steps 1505-1633 against 1046 tok/s), and a
-    // bare "faster" on those near-equal timings picked libtorch in one start of three. With OpenBLAS's AVX2 kernels
-    // (libtorch's GEMMs at 0.71-0.80 of its time) both kernels trained within 15% of each other either way.
-    private boolean openBlasTrainsFaster(NDManager manager, int rows) {
-        List<Projection> projections = layers.get(0).projections();
-        long blas = Long.MAX_VALUE;
-        long torch = Long.MAX_VALUE;
-        try (NoGradient off = NoGradient.scope(); NDManager m = manager.newSubManager()) {
-            int n = Math.max(16, Math.min(rows, 512));
-            NDArray[] xs = new NDArray[projections.size()];
-            for (int i = 0; i < xs.length; i++) {
-                xs[i] = m.randomNormal(new Shape(n, projections.get(i).weightArray().getShape().get(1)));
-            }
-            for (int rep = 0; rep < 6; rep++) {
-                HostDecoder.pause(25);
-                long t0 = System.nanoTime();
-                for (int i = 0; i < xs.length; i++) {
-                    BlasTape.product(m, xs[i], projections.get(i).weightArray()).close();
-                }
-                long t1 = System.nanoTime();
-                for (int i = 0; i < xs.length; i++) {
-                    NDArray w = projections.get(i).weightArray();
-                    (kernels.oneDnnTraining() ? kernels.ops().linearTrainable(xs[i], w, null)
-                            : Linear.linear(xs[i], w).singletonOrThrow()).close();
-                }
-                long t2 = System.nanoTime();
-                if (rep > 0) {
-                    blas = Math.min(blas, t1 - t0);
-                    torch = Math.min(torch, t2 - t1);
-                }
-            }
-        }
-        boolean faster = torch >= LIBTORCH_SHARE * blas;
-        org.slf4j.LoggerFactory.getLogger(DecoderModel.class).info(
-                "training GEMMs of one layer: OpenBLAS {} us, libtorch ({}) {} us -> {}", blas / 1000,
-                kernels.oneDnnTraining() ? "oneDNN" : "MKL", torch / 1000, faster ? "OpenBLAS" : "libtorch");
-        return faster;
+    /** The tape of a training forward, or null when it runs in autograd ({@link TrainingKernel#tape}). */
+    BlasTape trainingTape(NDManager m, int rows) {
+        return training.tape(m, rows);
     }
 
     /**
