@@ -28,6 +28,18 @@ public final class Activations {
         };
     }
 
+    /**
+     * @param name HF name
+     * @return whether it names the tanh approximation of GELU ({@code gelu_new}, {@code gelu_pytorch_tanh},
+     *     {@code gelu_fast})
+     */
+    public static boolean isGeluTanh(String name) {
+        return switch (name) {
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> true;
+            default -> false;
+        };
+    }
+
     // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
     private static NDArray geluTanh(NDArray x, Constants c) {
         NDArray cube = x.mul(x).mul(x);

@@ -356,6 +356,18 @@ public final class TorchOps implements AutoCloseable {
     }
 
     /**
+     * {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}, HF's {@code gelu_new} and {@code gelu_pytorch_tanh}, as
+     * aten's {@code gelu(x, approximate="tanh")}: one kernel forward and one backward under autograd, where the
+     * formula written out in tensor ops ({@code org.llmkit.api.model.Activations}) runs about ten passes each way.
+     *
+     * @param x any float type
+     * @return the activation, recording autograd history when {@code x} requires gradients
+     */
+    public NDArray geluTanh(NDArray x) {
+        return call(TorchOpsSource.GELU_TANH, x);
+    }
+
+    /**
      * Replaces each row of {@code x} (its last dimension) by its softmax, in place ({@code torch.softmax} with
      * {@code out=x}; libtorch's kernel reads each element before it writes it): for a training loss whose logits are
      * not needed after it, without a second array of their size.

@@ -24,6 +24,7 @@ final class TorchOpsSource {
     static final String SDPA_MASK_GQA = "sdpa_mask_gqa";
     static final String RMS_NORM = "rms_norm";
     static final String SWIGLU = "swiglu";
+    static final String GELU_TANH = "gelu_tanh";
     static final String SOFTMAX_IN_PLACE = "softmax_in_place";
     static final String MULTINOMIAL = "multinomial";
     static final String LINEAR = "linear";
@@ -53,6 +54,7 @@ final class TorchOpsSource {
                     SDPA_MASK_GQA,
                     RMS_NORM,
                     SWIGLU,
+                    GELU_TANH,
                     SOFTMAX_IN_PLACE,
                     MULTINOMIAL,
                     LINEAR,
@@ -121,6 +123,11 @@ final class TorchOpsSource {
                         """
                         def swiglu(self, gate: Tensor, up: Tensor) -> Tensor:
                             return torch.mul(torch.silu(gate), up)
+                        """,
+                        // HF's gelu_new / gelu_pytorch_tanh: aten's tanh-approximated gelu, one kernel each way
+                        """
+                        def gelu_tanh(self, x: Tensor) -> Tensor:
+                            return torch.gelu(x, approximate="tanh")
                         """,
                         """
                         def softmax_in_place(self, x: Tensor) -> Tensor:
