@@ -13,9 +13,12 @@ import ai.djl.pytorch.jni.JniUtils;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.llmkit.api.tensor.TorchOps;
 
 /**
@@ -80,6 +83,15 @@ final class BlasTape {
          * @param g float32, contiguous, of the output's shape
          */
         void takeGradient(NDArray g);
+
+        /**
+         * @return whether the output's gradient leads anywhere: false when the step's input gradient goes nowhere
+         *     and it trains nothing itself, so that the layer reading it need not compute it (autograd prunes such
+         *     branches too)
+         */
+        default boolean wantsGradient() {
+            return true;
+        }
     }
 
     private final NDManager manager;
@@ -87,6 +99,8 @@ final class BlasTape {
     private final Autocast autocast;
     private final List<Step> entries = new ArrayList<>();
     private final Map<Integer, NDArray> workspaces = new HashMap<>();
+    /** The leaves of {@link #cut}s whose gradient goes nowhere (layer 0's input under frozen embeddings). */
+    private final Set<NDArray> deadEnds = Collections.newSetFromMap(new IdentityHashMap<>());
     /** The rotary tables of this forward as Java arrays, made by the first layer that asks. */
     private RotaryRows rotary;
 
@@ -158,6 +172,9 @@ final class BlasTape {
         NDArray in = x.stopGradient();
         in.setRequiresGradient(true);
         entries.add(new Cut(x, in, inGraph));
+        if (!inGraph) {
+            deadEnds.add(in);
+        }
         return in;
     }
 
@@ -265,7 +282,7 @@ final class BlasTape {
      * @return {@code [..., C]}, a leaf
      */
     NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
-        TapedRmsNorm step = TapedRmsNorm.forward(manager, x, weight, eps);
+        TapedRmsNorm step = TapedRmsNorm.forward(manager, x, weight, eps, !deadEnds.contains(x));
         entries.add(step);
         return step.output();
     }

@@ -117,7 +117,7 @@ record LoraBranches(BlasTape.Adapter[] adapters, int[] cols, int[] offsets, int 
      * @param dys the layer's output gradient {@code [rows, out]}, to be multiplied by {@code alpha}
      * @param alpha the scale of {@code dys}
      * @param out the layer's output width
-     * @param dxs the layer's input gradient {@code [rows, in]}, accumulated into
+     * @param dxs the layer's input gradient {@code [rows, in]}, accumulated into; null when no one wants it
      */
     void backward(NDManager manager, FloatBuffer dys, float alpha, int out, FloatBuffer dxs) {
         NDArray g = manager.create(new Shape(rows, ranks), DataType.FLOAT32);
@@ -168,7 +168,9 @@ record LoraBranches(BlasTape.Adapter[] adapters, int[] cols, int[] offsets, int 
             }
             da.close();
         }
-        inputGradient(manager, gs, dxs);
+        if (dxs != null) {
+            inputGradient(manager, gs, dxs);
+        }
         g.close();
     }
 

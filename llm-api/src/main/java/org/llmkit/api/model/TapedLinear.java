@@ -113,6 +113,13 @@ final class TapedLinear implements BlasTape.Step {
     // graph: x always descends from a cut's leaf, so it is in the graph (DJL's requiresGrad answers for leaves only,
     // so it is not asked); the branches accumulate their adapters' gradients on the way
     private void inputGradient(NDManager manager, NDArray dy, NDArray dyRounded, FloatBuffer dys, float alpha) {
+        if (source != null && !source.wantsGradient()) {
+            // x's gradient would go nowhere (layer 0's norm under frozen embeddings): only the adapters' gradients
+            for (LoraBranches branch : branches) {
+                branch.backward(manager, dys, alpha, out, null);
+            }
+            return;
+        }
         NDArray dx;
         if (bf16 == null) {
             dx = manager.create(x.getShape(), DataType.FLOAT32);

@@ -15,7 +15,9 @@ import java.nio.FloatBuffer;
  * ({@link BlasTape.Producer}). Its backward computes {@code dx = r · (w dy - n · mean(w dy · n))} with
  * {@code n = x r}, adds {@code Σ_rows dy · n} to the weight's {@code .grad} when it trains, and sends {@code dx}
  * into autograd. Autograd's RMSNorm ran 6 libtorch passes forward and ~10 backward over the rows; this runs one
- * forward and two backward, each row's sums accumulated in double.
+ * forward and two backward, each row's sums accumulated in double. On an input whose gradient goes nowhere (layer
+ * 0's, when the embedding tables are frozen, as in LoRA) it computes no {@code dx}, as autograd would not, and
+ * when the weight is frozen too it wants no gradient at all ({@link #wantsGradient}).
  */
 final class TapedRmsNorm extends HandedOutput {
     private final NDArray x;
@@ -24,9 +26,12 @@ final class TapedRmsNorm extends HandedOutput {
     private final float[] w;
     private final float[] r;
     private final int width;
+    private final boolean inputInGraph;
 
-    private TapedRmsNorm(NDArray x, FloatBuffer xs, NDArray weight, float[] w, float[] r, NDArray y, int width) {
+    private TapedRmsNorm(NDArray x, FloatBuffer xs, NDArray weight, float[] w, float[] r, NDArray y, int width,
+            boolean inputInGraph) {
         super(y);
+        this.inputInGraph = inputInGraph;
         this.x = x;
         this.xs = xs;
         this.weight = weight;
@@ -44,6 +49,19 @@ final class TapedRmsNorm extends HandedOutput {
      * @throws IllegalArgumentException when the weight is not {@code [C]}
      */
     static TapedRmsNorm forward(NDManager manager, NDArray x, NDArray weight, double eps) {
+        return forward(manager, x, weight, eps, true);
+    }
+
+    /**
+     * @param manager where the result lives
+     * @param x {@code [..., C]} float32
+     * @param weight {@code [C]} float32
+     * @param eps added to the mean square
+     * @param inputInGraph whether {@code x}'s gradient is wanted (false: a leaf whose gradient goes nowhere)
+     * @return the step; its {@link #output()} is the normalized {@code x}, a leaf
+     * @throws IllegalArgumentException when the weight is not {@code [C]}
+     */
+    static TapedRmsNorm forward(NDManager manager, NDArray x, NDArray weight, double eps, boolean inputInGraph) {
         int width = (int) x.getShape().get(x.getShape().dimension() - 1);
         if (weight.getShape().dimension() != 1 || weight.getShape().get(0) != width) {
             throw new IllegalArgumentException("an RMSNorm weight " + weight.getShape() + " for inputs of " + width);
@@ -68,7 +86,12 @@ final class TapedRmsNorm extends HandedOutput {
             }
         });
         y.setRequiresGradient(true);
-        return new TapedRmsNorm(x, xs, weight, w, r, y, width);
+        return new TapedRmsNorm(x, xs, weight, w, r, y, width, inputInGraph);
+    }
+
+    @Override
+    public boolean wantsGradient() {
+        return inputInGraph || JniUtils.requiresGrad(pt(weight));
     }
 
     @Override
@@ -80,8 +103,8 @@ final class TapedRmsNorm extends HandedOutput {
         int c = width;
         int rows = r.length;
         boolean trains = JniUtils.requiresGrad(pt(weight));
-        NDArray dx = manager.create(x.getShape(), DataType.FLOAT32);
-        FloatBuffer dxs = floats(dx);
+        NDArray dx = inputInGraph ? manager.create(x.getShape(), DataType.FLOAT32) : null;
+        FloatBuffer dxs = dx == null ? null : floats(dx);
         FloatBuffer dys = floats(dy);
         // the weight's gradient as one partial sum per part, added in the parts' order (the same every run)
         int parts = Math.max(1, Math.min(rows, OpenBlas.threads()));
@@ -100,6 +123,9 @@ final class TapedRmsNorm extends HandedOutput {
                     for (int k = 0; k < c; k++) {
                         sums[k] += g[k] * (xr[k] * ri);
                     }
+                }
+                if (dxs == null) {
+                    continue;
                 }
                 for (int k = 0; k < c; k++) {
                     g[k] *= w[k];
@@ -125,8 +151,10 @@ final class TapedRmsNorm extends HandedOutput {
             });
         }
         dy.close();
-        JniUtils.backward(pt(x), pt(dx), true, false);
-        dx.close();
+        if (dx != null) {
+            JniUtils.backward(pt(x), pt(dx), true, false);
+            dx.close();
+        }
     }
 
     // Σ u v, in four double sums

@@ -63,6 +63,46 @@ class TapedRmsNormTest {
     }
 
     @Test
+    void anInputWhoseGradientGoesNowhereGetsNoneAndAFrozenWeightWantsNoGradient() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            float[] xv = new float[ROWS * WIDTH];
+            float[] dyv = new float[ROWS * WIDTH];
+            for (int i = 0; i < xv.length; i++) {
+                xv[i] = (float) Math.sin(i * 1.3) * (1 + i % 3);
+                dyv[i] = (float) Math.cos(i * 0.7);
+            }
+            float[] wv = {0.5f, 1f, 1.5f, -2f, 0.25f, 3f, 1f};
+            NDArray frozen = m.create(wv);
+            NDArray x = m.create(xv, new Shape(ROWS, WIDTH));
+            x.setRequiresGradient(true);
+            assertThat(TapedRmsNorm.forward(m, x, frozen, 1e-5, false).wantsGradient()).isFalse();
+            assertThat(TapedRmsNorm.forward(m, x, frozen, 1e-5, true).wantsGradient()).isTrue();
+
+            // a trainable weight still gets its gradient, equal to the one beside an input gradient
+            NDArray w1 = m.create(wv);
+            NDArray w2 = m.create(wv);
+            w1.setRequiresGradient(true);
+            w2.setRequiresGradient(true);
+            NDArray x1 = m.create(xv, new Shape(ROWS, WIDTH));
+            NDArray x2 = m.create(xv, new Shape(ROWS, WIDTH));
+            x1.setRequiresGradient(true);
+            x2.setRequiresGradient(true);
+            try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                TapedRmsNorm both = TapedRmsNorm.forward(m, x1, w1, 1e-5, true);
+                both.takeGradient(m.create(dyv, new Shape(ROWS, WIDTH)));
+                both.backward(m);
+                TapedRmsNorm weightOnly = TapedRmsNorm.forward(m, x2, w2, 1e-5, false);
+                assertThat(weightOnly.wantsGradient()).isTrue();
+                weightOnly.takeGradient(m.create(dyv, new Shape(ROWS, WIDTH)));
+                weightOnly.backward(m);
+            }
+            assertThat(gradient(w2)).containsExactly(gradient(w1));
+            assertThat(JniUtils.getGradient((PtNDArray) x2)).isNull();
+            assertThat(gradient(x1)).isNotEmpty();
+        }
+    }
+
+    @Test
     void aWeightOfAnotherWidthIsRefused() {
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
             assertThatThrownBy(() -> TapedRmsNorm.forward(m, m.ones(new Shape(2, 4)), m.ones(new Shape(3)), 1e-6))
