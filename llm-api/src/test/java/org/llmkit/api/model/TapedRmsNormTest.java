@@ -20,41 +20,44 @@ import org.junit.jupiter.api.Test;
 class TapedRmsNormTest {
     private static final int ROWS = 5;
     private static final int WIDTH = 7;   // not a multiple of the four sums
+    private static final float[] XV = new float[ROWS * WIDTH];
+    private static final float[] DYV = new float[ROWS * WIDTH];
+    private static final float[] WV = {0.5f, 1f, 1.5f, -2f, 0.25f, 3f, 1f};
+
+    static {
+        for (int i = 0; i < XV.length; i++) {
+            XV[i] = (float) Math.sin(i * 1.3) * (1 + i % 3);
+            DYV[i] = (float) Math.cos(i * 0.7);
+        }
+    }
 
     @Test
     void valuesAndBothGradientsAreAutogradsComposedOnes() {
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-            float[] xv = new float[ROWS * WIDTH];
-            float[] dyv = new float[ROWS * WIDTH];
-            for (int i = 0; i < xv.length; i++) {
-                xv[i] = (float) Math.sin(i * 1.3) * (1 + i % 3);
-                dyv[i] = (float) Math.cos(i * 0.7);
-            }
-            float[] wv = {0.5f, 1f, 1.5f, -2f, 0.25f, 3f, 1f};
             double eps = 1e-5;
 
             // autograd's composed norm
-            NDArray x1 = m.create(xv, new Shape(ROWS, WIDTH));
-            NDArray w1 = m.create(wv);
+            NDArray x1 = m.create(XV, new Shape(ROWS, WIDTH));
+            NDArray w1 = m.create(WV);
             x1.setRequiresGradient(true);
             w1.setRequiresGradient(true);
             NDArray expected;
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
                 expected = x1.div(x1.square().mean(new int[] {-1}, true).add(eps).sqrt()).mul(w1);
-                JniUtils.backward((PtNDArray) expected, (PtNDArray) m.create(dyv, new Shape(ROWS, WIDTH)), false,
+                JniUtils.backward((PtNDArray) expected, (PtNDArray) m.create(DYV, new Shape(ROWS, WIDTH)), false,
                         false);
             }
 
             // the taped one, on an input in the graph (x2 · ones), its gradient handed over
-            NDArray x2 = m.create(xv, new Shape(ROWS, WIDTH));
-            NDArray w2 = m.create(wv);
+            NDArray x2 = m.create(XV, new Shape(ROWS, WIDTH));
+            NDArray w2 = m.create(WV);
             x2.setRequiresGradient(true);
             w2.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
                 NDArray input = x2.mul(m.ones(new Shape(1)));
                 TapedRmsNorm step = TapedRmsNorm.forward(m, input, w2, eps);
                 assertClose(step.output().toFloatArray(), expected.toFloatArray());
-                step.takeGradient(m.create(dyv, new Shape(ROWS, WIDTH)));
+                step.takeGradient(m.create(DYV, new Shape(ROWS, WIDTH)));
                 step.backward(m);
             }
             assertClose(gradient(x2), gradient(x1));
@@ -65,35 +68,28 @@ class TapedRmsNormTest {
     @Test
     void anInputWhoseGradientGoesNowhereGetsNoneAndAFrozenWeightWantsNoGradient() {
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-            float[] xv = new float[ROWS * WIDTH];
-            float[] dyv = new float[ROWS * WIDTH];
-            for (int i = 0; i < xv.length; i++) {
-                xv[i] = (float) Math.sin(i * 1.3) * (1 + i % 3);
-                dyv[i] = (float) Math.cos(i * 0.7);
-            }
-            float[] wv = {0.5f, 1f, 1.5f, -2f, 0.25f, 3f, 1f};
-            NDArray frozen = m.create(wv);
-            NDArray x = m.create(xv, new Shape(ROWS, WIDTH));
+            NDArray frozen = m.create(WV);
+            NDArray x = m.create(XV, new Shape(ROWS, WIDTH));
             x.setRequiresGradient(true);
             assertThat(TapedRmsNorm.forward(m, x, frozen, 1e-5, false).wantsGradient()).isFalse();
             assertThat(TapedRmsNorm.forward(m, x, frozen, 1e-5, true).wantsGradient()).isTrue();
 
             // a trainable weight still gets its gradient, equal to the one beside an input gradient
-            NDArray w1 = m.create(wv);
-            NDArray w2 = m.create(wv);
+            NDArray w1 = m.create(WV);
+            NDArray w2 = m.create(WV);
             w1.setRequiresGradient(true);
             w2.setRequiresGradient(true);
-            NDArray x1 = m.create(xv, new Shape(ROWS, WIDTH));
-            NDArray x2 = m.create(xv, new Shape(ROWS, WIDTH));
+            NDArray x1 = m.create(XV, new Shape(ROWS, WIDTH));
+            NDArray x2 = m.create(XV, new Shape(ROWS, WIDTH));
             x1.setRequiresGradient(true);
             x2.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
                 TapedRmsNorm both = TapedRmsNorm.forward(m, x1, w1, 1e-5, true);
-                both.takeGradient(m.create(dyv, new Shape(ROWS, WIDTH)));
+                both.takeGradient(m.create(DYV, new Shape(ROWS, WIDTH)));
                 both.backward(m);
                 TapedRmsNorm weightOnly = TapedRmsNorm.forward(m, x2, w2, 1e-5, false);
                 assertThat(weightOnly.wantsGradient()).isTrue();
-                weightOnly.takeGradient(m.create(dyv, new Shape(ROWS, WIDTH)));
+                weightOnly.takeGradient(m.create(DYV, new Shape(ROWS, WIDTH)));
                 weightOnly.backward(m);
             }
             assertThat(gradient(w2)).containsExactly(gradient(w1));

@@ -9,10 +9,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import java.util.function.UnaryOperator;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.llmkit.api.model.Activations;
+import org.llmkit.api.model.Constants;
 
 /** Fused torch ops against their composed DJL twins: values and gradients. */
 class TorchOpsMatchesComposedOpsTest {
@@ -192,6 +195,43 @@ class TorchOpsMatchesComposedOpsTest {
             assertThatThrownBy(() -> ops.swiglu(probe, probe.reshape(20, 3)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(20, 3)");
         }
+    }
+
+    @Test
+    void geluTanhValuesAndGradientsMatchHfsGeluNewFormula() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            m.getEngine().setRandomSeed(11);
+            NDArray x = m.randomNormal(new Shape(7, 599)).mul(3);   // both tails and the bend near 0
+            NDArray probe = m.randomNormal(new Shape(7, 599));
+            Constants constants = new Constants(m, DataType.FLOAT32);
+            NDArray[] fused = withGradient(x, probe, ops::geluTanh);
+            NDArray[] formula = withGradient(x, probe, a -> Activations.apply("gelu_new", a, constants));
+            assertAgree(fused, formula, "value", "gradient");
+            // and not the exact (erf) GELU, which differs by up to ~1e-3 near |x| = 2
+            NDArray[] erf = withGradient(x, probe, a -> Activations.apply("gelu", a, constants));
+            assertThat(maxAbsDiff(fused[0], erf[0])).isGreaterThan(1e-4f);
+        }
+    }
+
+    @Test
+    void onlyTheTanhApproximationsOfGeluCountAsTheFusedOnes() {
+        assertThat(Activations.isGeluTanh("gelu_new")).isTrue();
+        assertThat(Activations.isGeluTanh("gelu_pytorch_tanh")).isTrue();
+        assertThat(Activations.isGeluTanh("gelu_fast")).isTrue();
+        assertThat(Activations.isGeluTanh("gelu")).isFalse();
+        assertThat(Activations.isGeluTanh("silu")).isFalse();
+    }
+
+    // f(x) and the gradient of <f(x), probe> with respect to a fresh copy of x
+    private static NDArray[] withGradient(NDArray x, NDArray probe, UnaryOperator<NDArray> f) {
+        NDArray leaf = x.duplicate();
+        leaf.setRequiresGradient(true);
+        NDArray out;
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            out = f.apply(leaf);
+            collector.backward(out.mul(probe).sum());
+        }
+        return new NDArray[] {out, leaf.getGradient()};
     }
 
     // silu(gate) * up and the gradients of <out, probe>, fused or as gate * sigmoid(gate) * up
