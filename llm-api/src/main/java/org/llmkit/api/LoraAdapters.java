@@ -19,6 +19,8 @@ import java.util.Map;
 import org.llmkit.api.io.AtomicFiles;
 import org.llmkit.api.io.CheckpointFiles;
 import org.llmkit.api.io.SafeTensorsWriter;
+import org.llmkit.api.model.Architectures;
+import org.llmkit.api.model.CheckpointLayout;
 import org.llmkit.api.model.CheckpointTensorSource;
 import org.llmkit.api.model.DecoderModel;
 
@@ -32,7 +34,14 @@ final class LoraAdapters {
 
     private LoraAdapters() { }
 
-    static LoraConfig readConfig(Path dir) throws IOException {
+    /**
+     * @param dir the adapter folder
+     * @param conv1dModules whether the model's checkpoint modules are {@code Conv1D} ({@link
+     *     CheckpointLayout#conv1dModules}): then PEFT's {@code fan_in_fan_out = true} is expected and accepted
+     * @return the adapter's settings
+     * @throws IOException when the file is missing, not JSON, or names settings llmkit does not load
+     */
+    static LoraConfig readConfig(Path dir, boolean conv1dModules) throws IOException {
         Path file = dir.resolve("adapter_config.json");
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "a PEFT adapter folder needs adapter_config.json");
@@ -48,7 +57,7 @@ final class LoraAdapters {
             throw new ModelFormatException(file, "peft_type is " + type + "; only LORA adapters are supported");
         }
         unsupportedIfSet(file, n, "use_dora", n.path("use_dora").asBoolean(false));
-        unsupportedIfSet(file, n, "fan_in_fan_out", n.path("fan_in_fan_out").asBoolean(false));
+        unsupportedIfSet(file, n, "fan_in_fan_out", n.path("fan_in_fan_out").asBoolean(false) && !conv1dModules);
         unsupportedIfSet(file, n, "bias", !"none".equals(n.path("bias").asText("none")));
         unsupportedIfSet(file, n, "modules_to_save", n.hasNonNull("modules_to_save") && n.get("modules_to_save").size() > 0);
         unsupportedIfSet(file, n, "rank_pattern", n.path("rank_pattern").size() > 0);
@@ -74,7 +83,7 @@ final class LoraAdapters {
     }
 
     static void load(DecoderModel model, Path dir, NDManager manager) throws IOException {
-        LoraConfig config = readConfig(dir);
+        LoraConfig config = readConfig(dir, layout(model).conv1dModules());
         try {
             model.attachLora(config);
         } catch (IllegalArgumentException e) {
@@ -119,7 +128,8 @@ final class LoraAdapters {
         config.targetModules().forEach(targets::add);
         o.put("use_rslora", config.useRslora());
         o.put("use_dora", false);
-        o.put("fan_in_fan_out", false);
+        // PEFT's setting for adapters on Conv1D modules (GPT-2's c_attn, c_proj, c_fc)
+        o.put("fan_in_fan_out", model.hasModuleAdapters() && layout(model).conv1dModules());
         o.put("bias", "none");
         o.putNull("modules_to_save");
         o.putObject("rank_pattern");
@@ -129,6 +139,10 @@ final class LoraAdapters {
         o.putNull("base_model_name_or_path");
         AtomicFiles.writeString(dir.resolve("adapter_config.json"),
                 new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(o));
+    }
+
+    private static CheckpointLayout layout(DecoderModel model) {
+        return Architectures.of(model.config().modelType()).layout();
     }
 
     private static void unsupportedIfSet(Path file, JsonNode n, String field, boolean set) throws ModelFormatException {

@@ -206,7 +206,8 @@ public final class FineTuner {
      *
      * @param rank r, &gt;= 1
      * @param alpha lora_alpha, &gt; 0
-     * @param targetModules module names matched as suffixes, e.g. {@code q_proj}, at least one
+     * @param targetModules module names matched as suffixes, e.g. {@code q_proj}, at least one; for GPT-2 also
+     *     PEFT's {@code c_attn} (one adapter over the fused q/k/v), {@code c_proj}, {@code c_fc}
      * @return a copy with it
      */
     public FineTuner lora(int rank, double alpha, String... targetModules) {

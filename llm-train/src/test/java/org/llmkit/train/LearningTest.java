@@ -58,6 +58,39 @@ class LearningTest {
         }
     }
 
+    @Test
+    void loraOnGpt2sPeftModulesLearnsAndSavesAnAdapterPeftLoads(@TempDir Path dir) throws Exception {
+        TokenDataset train = Corpus.sequences(64, 16, 3);
+        TokenDataset validation = Corpus.sequences(16, 16, 4);
+        org.llmkit.api.ModelConfig c = org.llmkit.api.ModelConfig.builder("gpt2").vocabSize(Corpus.VOCAB)
+                .hiddenSize(32).intermediateSize(128).numLayers(2).numHeads(4).maxPositionEmbeddings(64).build();
+        try (LanguageModel m = LanguageModel.create(c, 11)) {
+            Map<String, float[]> base = Corpus.baseWeights(m);
+            double before = m.loss(all(validation));
+            FineTuner.of(m).lora(8, 16, "c_attn", "c_proj", "c_fc").learningRate(3e-2).batchSize(8).maxSteps(60)
+                    .train(train);
+            double after = m.loss(all(validation));
+            assertThat(after).isLessThan(before - 0.2);
+            Map<String, float[]> now = Corpus.baseWeights(m);
+            for (Map.Entry<String, float[]> e : base.entrySet()) {
+                assertThat(now.get(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
+            }
+            // PEFT's names for GPT2LMHeadModel: one c_attn adapter per layer spanning q, k and v
+            assertThat(m.block().adapterShapes()).containsOnlyKeys(
+                    "transformer.h.0.attn.c_attn.lora_A.weight", "transformer.h.0.attn.c_attn.lora_B.weight",
+                    "transformer.h.0.attn.c_proj.lora_A.weight", "transformer.h.0.attn.c_proj.lora_B.weight",
+                    "transformer.h.0.mlp.c_fc.lora_A.weight", "transformer.h.0.mlp.c_fc.lora_B.weight",
+                    "transformer.h.0.mlp.c_proj.lora_A.weight", "transformer.h.0.mlp.c_proj.lora_B.weight",
+                    "transformer.h.1.attn.c_attn.lora_A.weight", "transformer.h.1.attn.c_attn.lora_B.weight",
+                    "transformer.h.1.attn.c_proj.lora_A.weight", "transformer.h.1.attn.c_proj.lora_B.weight",
+                    "transformer.h.1.mlp.c_fc.lora_A.weight", "transformer.h.1.mlp.c_fc.lora_B.weight",
+                    "transformer.h.1.mlp.c_proj.lora_A.weight", "transformer.h.1.mlp.c_proj.lora_B.weight");
+            m.saveAdapter(dir);
+            assertThat(Files.readString(dir.resolve("adapter_config.json"))).contains("\"fan_in_fan_out\" : true");
+            System.out.printf("GPT-2 LoRA on c_attn/c_proj/c_fc: held-out loss %.3f -> %.3f%n", before, after);
+        }
+    }
+
     private static int[][] all(TokenDataset d) {
         int[][] out = new int[(int) d.size()][];
         for (int i = 0; i < out.length; i++) {

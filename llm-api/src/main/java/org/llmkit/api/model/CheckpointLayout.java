@@ -52,4 +52,26 @@ public interface CheckpointLayout {
      * @return checkpoint name to array
      */
     Map<String, NDArray> write(Map<String, NDArray> skeleton, ModelConfig config);
+
+    /**
+     * The module a skeleton projection belongs to in this layout's checkpoints, as PEFT names the modules its
+     * adapters target ({@code target_modules} match its suffixes; adapter tensors are named after it). Several
+     * projections may share one module: GPT-2's q/k/v are one {@code c_attn}, whose adapter has one {@code lora_A}
+     * and one {@code lora_B} spanning their outputs.
+     *
+     * @param projection a skeleton projection's name, e.g. {@code model.layers.0.self_attn.q_proj}
+     * @return the checkpoint module's name; the projection's own name where the checkpoint uses skeleton names
+     */
+    default String moduleOf(String projection) {
+        return projection;
+    }
+
+    /**
+     * @return whether the checkpoint modules named by {@link #moduleOf} store their weights as {@code [in, out]}
+     *     ({@code Conv1D}), so that PEFT saves their adapters with {@code fan_in_fan_out = true} (the adapters' own
+     *     {@code lora_A [r, in]} and {@code lora_B [out, r]} keep the {@code nn.Linear} layout)
+     */
+    default boolean conv1dModules() {
+        return false;
+    }
 }

@@ -55,6 +55,7 @@ public final class DecoderModel extends AbstractBlock {
     private final Constants f32;
     private final Map<String, Shape> adapterShapes = new LinkedHashMap<>();
     private LoraConfig lora;
+    private boolean moduleAdapters;
     private ScriptedLayers scripted;
     private DecodeGemv decodeGemv = DecodeGemv.fromSystemProperty();
     private final TrainingKernel training;
@@ -234,7 +235,7 @@ public final class DecoderModel extends AbstractBlock {
      * @throws IllegalStateException when the cache has no slot {@code position}
      */
     public float[] decodeOnHost(NDManager manager, int token, int position, KvCache cache) {
-        if (!kernels.fused() || JniUtils.isGradMode()) {
+        if (!kernels.fused() || JniUtils.isGradMode() || moduleAdapters) {
             return null;
         }
         HostDecoder host = scripted().host(manager);
@@ -310,9 +311,16 @@ public final class DecoderModel extends AbstractBlock {
      * Attaches an (uninitialised) LoRA branch to every projection the config targets. Set its arrays with
      * {@link #setWeight} using the names {@link #adapterShapes()} lists.
      *
+     * <p>A target matches a projection's skeleton name ({@code q_proj}, {@code model.layers.0.mlp.up_proj}) or,
+     * where the architecture's checkpoints name their modules differently, the checkpoint module PEFT would adapt
+     * ({@link CheckpointLayout#moduleOf}: GPT-2's {@code c_attn}, {@code c_proj}, {@code c_fc}). A module that fuses
+     * several projections (GPT-2's {@code c_attn}: q, k, v) gets one adapter, as PEFT gives it, named after the
+     * module: {@code lora_A [r, in]} shared, {@code lora_B [Σ out, r]}.
+     *
      * @param config the adapter settings
-     * @return the targeted module names
-     * @throws IllegalArgumentException when no module matches, listing the module names that exist
+     * @return the targeted projections' skeleton names
+     * @throws IllegalArgumentException when no module matches, listing the module names that exist, or when the
+     *     targets name both a projection and the fused module it belongs to
      * @throws IllegalStateException when an adapter is already attached
      */
     public List<String> attachLora(LoraConfig config) {
@@ -320,28 +328,59 @@ public final class DecoderModel extends AbstractBlock {
             throw new IllegalStateException("a LoRA adapter is already attached (r=" + lora.rank()
                     + ", targets " + lora.targetModules() + "); merge or reload the model first");
         }
-        List<String> targeted = new ArrayList<>();
+        CheckpointLayout layout = Architectures.of(this.config.modelType()).layout();
+        List<Projection> own = new ArrayList<>();
+        Map<String, List<Projection>> modules = new LinkedHashMap<>();
         for (Projection p : projections()) {
+            String module = layout.moduleOf(p.name());
             if (config.targets(p.name())) {
-                targeted.add(p.name());
+                own.add(p);
+            } else if (!module.equals(p.name()) && config.targets(module)) {
+                modules.computeIfAbsent(module, k -> new ArrayList<>()).add(p);
             }
         }
+        for (Projection p : own) {
+            String module = layout.moduleOf(p.name());
+            if (modules.containsKey(module)) {
+                throw new IllegalArgumentException("LoRA target_modules " + config.targetModules() + " name both "
+                        + p.name() + " and the checkpoint module " + module + " it belongs to; target one of them");
+            }
+        }
+        List<String> targeted = new ArrayList<>();
+        own.forEach(p -> targeted.add(p.name()));
+        modules.values().forEach(ps -> ps.forEach(p -> targeted.add(p.name())));
         if (targeted.isEmpty()) {
             Set<String> available = new TreeSet<>();
-            projections().forEach(p -> available.add(p.name().substring(p.name().lastIndexOf('.') + 1)));
+            for (Projection p : projections()) {
+                available.add(p.name().substring(p.name().lastIndexOf('.') + 1));
+                String module = layout.moduleOf(p.name());
+                available.add(module.substring(module.lastIndexOf('.') + 1));
+            }
             throw new IllegalArgumentException("LoRA target_modules " + config.targetModules()
                     + " match no linear layer of this " + config().modelType() + " model; available: " + available);
         }
         invalidateScript();
         NDArray scale = f32.of((float) config.scale());
-        for (Projection p : projections()) {
-            if (config.targets(p.name())) {
-                p.addLora(scale);
-                Shape w = shapes.get(p.name() + ".weight");
-                adapterShapes.put(p.name() + ".lora_A.weight", new Shape(config.rank(), w.get(1)));
-                adapterShapes.put(p.name() + ".lora_B.weight", new Shape(w.get(0), config.rank()));
-            }
+        for (Projection p : own) {
+            p.addLora(scale);
+            Shape w = shapes.get(p.name() + ".weight");
+            adapterShapes.put(p.name() + ".lora_A.weight", new Shape(config.rank(), w.get(1)));
+            adapterShapes.put(p.name() + ".lora_B.weight", new Shape(w.get(0), config.rank()));
         }
+        for (Map.Entry<String, List<Projection>> e : modules.entrySet()) {
+            List<Projection> members = e.getValue();
+            int[] rows = new int[members.size()];
+            long out = 0;
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = (int) out;
+                out += shapes.get(members.get(i).name() + ".weight").get(0);
+            }
+            Projection.shareLora(e.getKey(), scale, members.toArray(new Projection[0]), rows);
+            long in = shapes.get(members.get(0).name() + ".weight").get(1);
+            adapterShapes.put(e.getKey() + ".lora_A.weight", new Shape(config.rank(), in));
+            adapterShapes.put(e.getKey() + ".lora_B.weight", new Shape(out, config.rank()));
+        }
+        moduleAdapters = !modules.isEmpty();
         lora = config;
         return targeted;
     }
@@ -379,15 +418,29 @@ public final class DecoderModel extends AbstractBlock {
      */
     public void mergeLora() {
         invalidateScript();
+        // every merged weight first: a fused module's projections share their adapter's arrays
+        Map<Projection, NDArray> merged = new LinkedHashMap<>();
         for (Projection p : projections()) {
             if (p.hasLora()) {
-                NDArray merged = p.mergedWeight();
-                p.removeLora();
-                setWeight(p.name() + ".weight", merged);
+                merged.put(p, p.mergedWeight());
             }
         }
+        merged.forEach((p, w) -> {
+            p.removeLora();
+            setWeight(p.name() + ".weight", w);
+        });
         adapterShapes.clear();
+        moduleAdapters = false;
         lora = null;
+    }
+
+    /**
+     * @return whether the attached adapter has branches named after checkpoint modules other than the skeleton's
+     *     projections ({@link #attachLora}: GPT-2's {@code c_attn} and the like), which the scripted inference
+     *     layers do not run: inference then takes the composed path until the adapter is merged
+     */
+    public boolean hasModuleAdapters() {
+        return moduleAdapters;
     }
 
     /**
@@ -582,7 +635,7 @@ public final class DecoderModel extends AbstractBlock {
 
     // all layers and the final norm, from the input embeddings (learned positions added)
     private NDArray layersAndNorm(NDArray x, ForwardContext ctx) {
-        if (kernels.fused() && ctx.inference) {
+        if (kernels.fused() && ctx.inference && !moduleAdapters) {
             x = scripted().apply(x, ctx);
         } else {
             for (int i = 0; i < layers.size(); i++) {

@@ -10,6 +10,8 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.llmkit.api.ModelConfig;
 import org.llmkit.api.ModelFormatException;
 
@@ -95,6 +97,31 @@ public final class Gpt2Architecture implements Architecture {
 
     /** Skeleton name to GPT-2 name for tensors that only need renaming and, for Conv1D, transposing. */
     private static final class Layout implements CheckpointLayout {
+        private static final Pattern PROJECTION =
+                Pattern.compile("model\\.layers\\.(\\d+)\\.(self_attn|mlp)\\.(\\w+)_proj");
+
+        // PEFT's module names in GPT2LMHeadModel: transformer.h.<i>.attn.c_attn (q, k and v), attn.c_proj, mlp.c_fc,
+        // mlp.c_proj
+        @Override
+        public String moduleOf(String projection) {
+            Matcher m = PROJECTION.matcher(projection);
+            if (!m.matches()) {
+                return projection;
+            }
+            String h = "transformer.h." + m.group(1) + ".";
+            return switch (m.group(3)) {
+                case "q", "k", "v" -> h + "attn.c_attn";
+                case "o" -> h + "attn.c_proj";
+                case "up" -> h + "mlp.c_fc";
+                case "down" -> h + "mlp.c_proj";
+                default -> projection;
+            };
+        }
+
+        @Override
+        public boolean conv1dModules() {
+            return true;
+        }
 
         @Override
         public void read(TensorSource src, Collection<String> names, ModelConfig c, BiConsumer<String, NDArray> sink)

@@ -3,13 +3,16 @@ package org.llmkit.api.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import java.util.Map;
 
 /**
  * A linear layer {@code y = x W^T + b} in HF's weight layout ({@code W [out, in]}), optionally with a
- * LoRA branch {@code + (x A^T B^T) * alpha / r} (PEFT: {@code lora_A [r, in]}, {@code lora_B [out, r]}).
+ * LoRA branch {@code + (x A^T B^T) * alpha / r} (PEFT: {@code lora_A [r, in]}, {@code lora_B [out, r]}). A
+ * checkpoint module that fuses several projections (GPT-2's {@code c_attn}: q, k and v) has one adapter for all
+ * of them: they share its {@code A}, and each owns a block of rows of its {@code B} ({@link #shareLora}).
  */
 final class Projection extends SkeletonBlock {
     private final String name;
@@ -18,6 +21,10 @@ final class Projection extends SkeletonBlock {
     private final Map<String, Parameter> registry;
     private Parameter loraA;
     private Parameter loraB;
+    /** This projection's first row of {@code loraB}, whose rows may span a fused module's projections. */
+    private int loraRow;
+    /** Whether this projection declared the adapter's parameters (and removes them). */
+    private boolean ownsLora;
     private NDArray loraScale;
     private float loraScaleValue;
     private final Kernels kernels;
@@ -80,10 +87,9 @@ final class Projection extends SkeletonBlock {
             boolean oneDnn = kernels.oneDnnLinear(ctx);
             for (int i = 0; i < ys.length; i++) {
                 Projection p = projections[i];
-                ys[i] = p.withLora(x, ctx, linear(kernels, x, p.weight.getArray(),
-                        p.bias == null ? null : p.bias.getArray(), oneDnn), oneDnn);
+                ys[i] = linear(kernels, x, p.weight.getArray(), p.bias == null ? null : p.bias.getArray(), oneDnn);
             }
-            return ys;
+            return withLora(x, ctx, ys, projections, oneDnn);
         }
         NDList weights = new NDList();
         NDList biases = new NDList();
@@ -105,9 +111,9 @@ final class Projection extends SkeletonBlock {
         NDArray y = kernels.ops().linearTrainable(x, w, b);
         NDList parts = ends.length == 0 ? new NDList(y) : y.split(ends, y.getShape().dimension() - 1);
         for (int i = 0; i < ys.length; i++) {
-            ys[i] = projections[i].withLora(x, ctx, parts.get(i), false);
+            ys[i] = parts.get(i);
         }
-        return ys;
+        return withLora(x, ctx, ys, projections, false);
     }
 
     /**
@@ -191,24 +197,67 @@ final class Projection extends SkeletonBlock {
         for (int i = 0; i < projections.length; i++) {
             Projection p = projections[i];
             weights[i] = p.weight.getArray();
-            if (p.loraA != null) {
+            // a fused module's adapter is one branch over its projections' consecutive columns, at its first
+            if (p.loraA != null && p.loraRow == 0) {
+                checkMembersFollow(projections, i);
                 adapters[i] = new BlasTape.Adapter(p.loraA.getArray(), p.loraB.getArray(), p.loraScaleValue);
             }
         }
         return ctx.tape.linear(x, ctx.inference ? null : ctx.loraDropout, adapters, weights);
     }
 
-    /** Adds the LoRA branch, when there is one, to the base output {@code y}. */
-    private NDArray withLora(NDArray x, ForwardContext ctx, NDArray y, boolean oneDnn) {
-        if (loraA == null) {
-            return y;
+    /**
+     * Adds each projection's LoRA branch, where it has one, to its base output: {@code ys[i] += lora_B(lora_A(
+     * dropout(x))) * scaling} (PEFT; dropout only in training). A fused module's branch runs once, with one dropout
+     * mask, and its output's row blocks go to its projections, which must all be among these.
+     */
+    private static NDArray[] withLora(NDArray x, ForwardContext ctx, NDArray[] ys, Projection[] projections,
+            boolean oneDnn) {
+        for (int i = 0; i < projections.length; i++) {
+            Projection p = projections[i];
+            if (p.loraA == null || p.loraRow != 0) {
+                continue;
+            }
+            int members = checkMembersFollow(projections, i);
+            NDArray in = ctx.loraDropout == null || ctx.inference ? x : ctx.loraDropout.apply(x, p.kernels.type());
+            // the scale multiplies the rank-r activations [..., r] rather than the output [..., out]: the
+            // same product, one elementwise pass over r instead of out values (forward and backward)
+            NDArray low = linear(p.kernels, in, p.loraA.getArray(), null, oneDnn).mul(p.loraScale);
+            NDArray branch = linear(p.kernels, low, p.loraB.getArray(), null, oneDnn);
+            if (members == 1) {
+                ys[i] = ys[i].add(branch);
+                continue;
+            }
+            long[] ends = new long[members - 1];
+            for (int m = 1; m < members; m++) {
+                ends[m - 1] = projections[i + m].loraRow;
+            }
+            NDList parts = branch.split(ends, branch.getShape().dimension() - 1);
+            for (int m = 0; m < members; m++) {
+                ys[i + m] = ys[i + m].add(parts.get(m));
+            }
         }
-        // PEFT: lora_B(lora_A(dropout(x))) * scaling, dropout only in training
-        NDArray in = ctx.loraDropout == null || ctx.inference ? x : ctx.loraDropout.apply(x, kernels.type());
-        // the scale multiplies the rank-r activations [..., r] rather than the output [..., out]: the
-        // same product, one elementwise pass over r instead of out values (forward and backward)
-        NDArray low = linear(kernels, in, loraA.getArray(), null, oneDnn).mul(loraScale);
-        return y.add(linear(kernels, low, loraB.getArray(), null, oneDnn));
+        return ys;
+    }
+
+    // the projections after the i-th that share its adapter (a fused module's) follow it, in the order of its B's
+    // row blocks; returns how many projections the adapter spans
+    private static int checkMembersFollow(Projection[] projections, int i) {
+        Projection first = projections[i];
+        long rows = first.loraB.getArray().getShape().get(0);
+        int members = 1;
+        long covered = first.outputs();
+        while (covered < rows) {
+            int next = i + members;
+            if (next >= projections.length || projections[next].loraB != first.loraB
+                    || projections[next].loraRow != covered) {
+                throw new IllegalStateException("the LoRA adapter " + first.loraB.getName() + " spans " + rows
+                        + " outputs, but the projections applied with " + first.name + " cover " + covered);
+            }
+            covered += projections[next].outputs();
+            members++;
+        }
+        return members;
     }
 
     private static NDArray linear(Kernels kernels, NDArray x, NDArray w, NDArray b, boolean oneDnn) {
@@ -221,13 +270,37 @@ final class Projection extends SkeletonBlock {
      * @param scale a 0-dim array holding {@code alpha / r} (or {@code alpha / sqrt(r)} for rsLoRA)
      */
     void addLora(NDArray scale) {
-        if (loraA != null) {
-            throw new IllegalStateException(name + " already has a LoRA adapter");
+        shareLora(name, scale, new Projection[] {this}, new int[] {0});
+    }
+
+    /**
+     * Adds one LoRA adapter to a checkpoint module made of these projections (all of one input): its parameters are
+     * named {@code <module>.lora_A.weight} ({@code [r, in]}, shared) and {@code <module>.lora_B.weight}
+     * ({@code [Σ out, r]}, projection i owning rows {@code [rows[i], rows[i] + out_i)}), declared by the first.
+     *
+     * @param module the checkpoint module's name
+     * @param scale a 0-dim array holding {@code alpha / r} (or {@code alpha / sqrt(r)} for rsLoRA)
+     * @param members the projections, in the order of {@code B}'s row blocks
+     * @param rows each one's first row of {@code B}, starting at 0
+     */
+    static void shareLora(String module, NDArray scale, Projection[] members, int[] rows) {
+        for (Projection p : members) {
+            if (p.loraA != null) {
+                throw new IllegalStateException(p.name + " already has a LoRA adapter");
+            }
         }
-        loraA = param(name + ".lora_A.weight", Parameter.Type.WEIGHT);
-        loraB = param(name + ".lora_B.weight", Parameter.Type.WEIGHT);
-        loraScale = scale;
-        loraScaleValue = scale.getFloat();
+        Projection first = members[0];
+        Parameter a = first.param(module + ".lora_A.weight", Parameter.Type.WEIGHT);
+        Parameter b = first.param(module + ".lora_B.weight", Parameter.Type.WEIGHT);
+        for (int i = 0; i < members.length; i++) {
+            Projection p = members[i];
+            p.loraA = a;
+            p.loraB = b;
+            p.loraRow = rows[i];
+            p.ownsLora = i == 0;
+            p.loraScale = scale;
+            p.loraScaleValue = scale.getFloat();
+        }
     }
 
     /** @return whether a LoRA branch is attached */
@@ -241,18 +314,24 @@ final class Projection extends SkeletonBlock {
      * @return the merged weight (a new array; the caller installs it)
      */
     NDArray mergedWeight() {
-        NDArray delta = loraB.getArray().matMul(loraA.getArray()).mul(loraScale);
+        NDArray b = loraB.getArray();
+        if (b.getShape().get(0) != outputs()) {
+            b = b.get(new NDIndex("{}:{}", loraRow, loraRow + outputs()));
+        }
+        NDArray delta = b.matMul(loraA.getArray()).mul(loraScale);
         return weight.getArray().add(delta);
     }
 
     /** Removes the LoRA branch (after its weights were merged or discarded). */
     void removeLora() {
-        parameters.remove(loraA.getName());
-        parameters.remove(loraB.getName());
-        registry.remove(loraA.getName());
-        registry.remove(loraB.getName());
-        loraA.close();
-        loraB.close();
+        if (ownsLora) {
+            parameters.remove(loraA.getName());
+            parameters.remove(loraB.getName());
+            registry.remove(loraA.getName());
+            registry.remove(loraB.getName());
+            loraA.close();
+            loraB.close();
+        }
         loraA = null;
         loraB = null;
         loraScale = null;

@@ -94,6 +94,28 @@ class OpenBlasTrainingTest {
     }
 
     @Test
+    void gpt2sPeftModulesTrainOneAdapterPerModuleWithAutogradsGradientsAndDropout() throws Exception {
+        try (LanguageModel model = LanguageModel.load(Fixtures.hfTiny().resolve("gpt2"))) {
+            DecoderModel block = model.block();
+            block.attachLora(LoraConfig.of(4, 8, "c_attn", "c_proj", "c_fc"));
+            java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+            block.adapterShapes().forEach((n, shape) -> {
+                float[] values = new float[Math.toIntExact(shape.size())];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) (random.nextGaussian() * 0.05);
+                }
+                block.setWeight(n, model.manager().create(values, shape));
+            });
+            block.parameters().forEach((n, p) -> p.getArray().setRequiresGradient(n.contains("lora_")));
+            // one mask per module: c_attn's q, k and v branches share theirs, as its one PEFT branch does
+            Map<String, float[]> grads = assertSameGradients(model, RAGGED,
+                    ForwardOptions.DEFAULT.withLoraDropout(0.3, 11), 2);
+            assertThat(grads).hasSize(2 * 4 * block.config().numLayers())
+                    .containsKeys("transformer.h.0.attn.c_attn.lora_A.weight", "transformer.h.2.mlp.c_proj.lora_B.weight");
+        }
+    }
+
+    @Test
     void aBackwardOutsideAGradientCollectorIsRefused() throws Exception {
         try (LanguageModel model = LanguageModel.load(Fixtures.hfTiny().resolve("llama3"));
                 NDManager m = model.manager().newSubManager()) {
