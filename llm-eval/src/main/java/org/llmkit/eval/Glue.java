@@ -61,14 +61,9 @@ public final class Glue {
      * @throws IOException when the file is missing or malformed
      */
     public static MultipleChoiceTask cola(Path dataDir) throws IOException {
-        Reader reader = file -> {
-            List<Example> examples = new ArrayList<>();
-            for (GlueTsv.Row row : GlueTsv.readHeaderless(file, "source", "label", "mark", "sentence")) {
-                examples.add(new Example(row.get("sentence") + "\nQuestion: Does this sentence make sense?", NO_YES,
+        Reader reader = file -> eachRow(GlueTsv.readHeaderless(file, "source", "label", "mark", "sentence"),
+                row -> new Example(row.get("sentence") + "\nQuestion: Does this sentence make sense?", NO_YES,
                         GlueTsv.label(file, row, "label", List.of("0", "1"))));
-            }
-            return examples;
-        };
         return task("cola", dataDir, "dev.tsv", reader).metrics(TaskMetric.MCC);
     }
 
@@ -81,15 +76,10 @@ public final class Glue {
      * @throws IOException when the file is missing or malformed
      */
     public static MultipleChoiceTask sst2(Path dataDir) throws IOException {
-        Reader reader = file -> {
-            List<Example> examples = new ArrayList<>();
-            for (GlueTsv.Row row : GlueTsv.read(file, "sentence", "label")) {
-                examples.add(new Example(Detokenizer.general(row.get("sentence"))
+        Reader reader = file -> eachRow(GlueTsv.read(file, "sentence", "label"),
+                row -> new Example(Detokenizer.general(row.get("sentence"))
                         + "\nQuestion: Is this sentence positive or negative?", List.of("negative", "positive"),
                         GlueTsv.label(file, row, "label", List.of("0", "1"))));
-            }
-            return examples;
-        };
         return task("sst2", dataDir, "dev.tsv", reader).metrics(TaskMetric.ACC);
     }
 
@@ -104,16 +94,11 @@ public final class Glue {
      * @throws IOException when the file is missing or malformed
      */
     public static MultipleChoiceTask mrpc(Path dataDir) throws IOException {
-        Reader reader = file -> {
-            List<Example> examples = new ArrayList<>();
-            for (GlueTsv.Row row : GlueTsv.read(file, "Quality", "#1 String", "#2 String")) {
-                examples.add(new Example("Sentence 1: " + Detokenizer.general(row.get("#1 String"))
+        Reader reader = file -> eachRow(GlueTsv.read(file, "Quality", "#1 String", "#2 String"),
+                row -> new Example("Sentence 1: " + Detokenizer.general(row.get("#1 String"))
                         + "\nSentence 2: " + Detokenizer.general(row.get("#2 String"))
                         + "\nQuestion: Do both sentences mean the same thing?", NO_YES,
                         GlueTsv.label(file, row, "Quality", List.of("0", "1"))));
-            }
-            return examples;
-        };
         return task("mrpc", dataDir, "dev.tsv", reader).metrics(TaskMetric.ACC, TaskMetric.F1);
     }
 
@@ -158,15 +143,10 @@ public final class Glue {
      * @throws IOException when the file is missing or malformed
      */
     public static MultipleChoiceTask qqp(Path dataDir) throws IOException {
-        Reader reader = file -> {
-            List<Example> examples = new ArrayList<>();
-            for (GlueTsv.Row row : GlueTsv.read(file, "question1", "question2", "is_duplicate")) {
-                examples.add(new Example("Question 1: " + row.get("question1") + "\nQuestion 2: "
+        Reader reader = file -> eachRow(GlueTsv.read(file, "question1", "question2", "is_duplicate"),
+                row -> new Example("Question 1: " + row.get("question1") + "\nQuestion 2: "
                         + row.get("question2") + "\nQuestion: Do both questions ask the same thing?", NO_YES,
                         GlueTsv.label(file, row, "is_duplicate", List.of("0", "1"))));
-            }
-            return examples;
-        };
         return task("qqp", dataDir, "dev.tsv", reader).metrics(TaskMetric.ACC, TaskMetric.F1);
     }
 
@@ -206,15 +186,10 @@ public final class Glue {
      * @throws IOException when the file is missing or malformed
      */
     public static MultipleChoiceTask qnli(Path dataDir) throws IOException {
-        Reader reader = file -> {
-            List<Example> examples = new ArrayList<>();
-            for (GlueTsv.Row row : GlueTsv.read(file, "question", "sentence", "label")) {
-                examples.add(new Example(row.get("question") + "\n" + row.get("sentence")
+        Reader reader = file -> eachRow(GlueTsv.read(file, "question", "sentence", "label"),
+                row -> new Example(row.get("question") + "\n" + row.get("sentence")
                         + "\nQuestion: Does this response answer the question?", List.of("yes", "no"),
                         GlueTsv.label(file, row, "label", List.of("entailment", "not_entailment"))));
-            }
-            return examples;
-        };
         return task("qnli", dataDir, "dev.tsv", reader).metrics(TaskMetric.ACC);
     }
 
@@ -228,15 +203,10 @@ public final class Glue {
      * @throws IOException when the file is missing or malformed
      */
     public static MultipleChoiceTask rte(Path dataDir) throws IOException {
-        Reader reader = file -> {
-            List<Example> examples = new ArrayList<>();
-            for (GlueTsv.Row row : GlueTsv.read(file, "sentence1", "sentence2", "label")) {
-                examples.add(new Example(row.get("sentence1") + "\nQuestion: " + row.get("sentence2")
+        Reader reader = file -> eachRow(GlueTsv.read(file, "sentence1", "sentence2", "label"),
+                row -> new Example(row.get("sentence1") + "\nQuestion: " + row.get("sentence2")
                         + " True or False?", List.of("True", "False"),
                         GlueTsv.label(file, row, "label", List.of("entailment", "not_entailment"))));
-            }
-            return examples;
-        };
         return task("rte", dataDir, "dev.tsv", reader).metrics(TaskMetric.ACC);
     }
 
@@ -251,15 +221,10 @@ public final class Glue {
      * @throws IOException when the file is missing or malformed
      */
     public static MultipleChoiceTask wnli(Path dataDir) throws IOException {
-        Reader reader = file -> {
-            List<Example> examples = new ArrayList<>();
-            for (GlueTsv.Row row : GlueTsv.read(file, "sentence1", "sentence2", "label")) {
-                examples.add(new Example(row.get("sentence1") + "\nQuestion: " + row.get("sentence2")
+        Reader reader = file -> eachRow(GlueTsv.read(file, "sentence1", "sentence2", "label"),
+                row -> new Example(row.get("sentence1") + "\nQuestion: " + row.get("sentence2")
                         + " True or False?", List.of("False", "True"),
                         GlueTsv.label(file, row, "label", List.of("0", "1"))));
-            }
-            return examples;
-        };
         return task("wnli", dataDir, "dev.tsv", reader).metrics(TaskMetric.ACC);
     }
 
@@ -309,6 +274,19 @@ public final class Glue {
 
     private interface Reader {
         List<Example> read(Path file) throws IOException;
+    }
+
+    /** One example made from one row of a task's file. */
+    private interface RowExample<T> {
+        T of(GlueTsv.Row row) throws IOException;
+    }
+
+    private static <T> List<T> eachRow(List<GlueTsv.Row> rows, RowExample<T> example) throws IOException {
+        List<T> examples = new ArrayList<>(rows.size());
+        for (GlueTsv.Row row : rows) {
+            examples.add(example.of(row));
+        }
+        return examples;
     }
 
     private interface ScaleReader {
