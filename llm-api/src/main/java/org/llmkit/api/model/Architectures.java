@@ -1,12 +1,6 @@
 package org.llmkit.api.model;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -56,20 +50,7 @@ public final class Architectures {
      * @throws IOException when missing, unreadable or invalid (the message names the file and the field)
      */
     public static ModelConfig readConfig(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new NoSuchFileException(file.toString(), null,
-                    "config.json not found: a HuggingFace model folder needs config.json next to its weights");
-        }
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(file.toFile());
-        } catch (JacksonException e) {
-            throw new ModelFormatException(file, "not valid JSON: " + e.getOriginalMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new ModelFormatException(file, "expected a JSON object");
-        }
-        ConfigJson json = new ConfigJson(file, (ObjectNode) root);
+        ConfigJson json = ConfigJson.read(file, "a HuggingFace model folder");
         String type = json.optString("model_type", null);
         if (type == null) {
             throw new ModelFormatException(file, "field 'model_type' is missing; expected one of "

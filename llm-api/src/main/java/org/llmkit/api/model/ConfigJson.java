@@ -1,7 +1,12 @@
 package org.llmkit.api.model;
 
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +29,34 @@ public final class ConfigJson {
     public ConfigJson(Path file, ObjectNode root) {
         this.file = file;
         this.root = root;
+    }
+
+    /**
+     * Reads and parses a config file, which must hold a JSON object.
+     *
+     * @param file the file
+     * @param folder what kind of folder needs it, for the message when it is missing (e.g. "a HuggingFace model
+     *     folder")
+     * @return the config
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws ModelFormatException when it is not valid JSON or not an object
+     * @throws IOException when it cannot be read
+     */
+    public static ConfigJson read(Path file, String folder) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null,
+                    "config.json not found: " + folder + " needs config.json next to its weights");
+        }
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (JacksonException e) {
+            throw new ModelFormatException(file, "not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ModelFormatException(file, "expected a JSON object");
+        }
+        return new ConfigJson(file, (ObjectNode) root);
     }
 
     /** @return the file the config came from */

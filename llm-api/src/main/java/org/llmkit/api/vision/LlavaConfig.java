@@ -1,12 +1,8 @@
 package org.llmkit.api.vision;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -120,20 +116,7 @@ public record LlavaConfig(VisionConfig vision, ModelConfig text, int imageTokenI
      *     is not supported
      */
     public static LlavaConfig load(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new NoSuchFileException(file.toString(), null,
-                    "config.json not found: a LLaVA model folder needs config.json next to its weights");
-        }
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(file.toFile());
-        } catch (JacksonException e) {
-            throw new ModelFormatException(file, "not valid JSON: " + e.getOriginalMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new ModelFormatException(file, "expected a JSON object");
-        }
-        ConfigJson json = new ConfigJson(file, (ObjectNode) root);
+        ConfigJson json = ConfigJson.read(file, "a LLaVA model folder");
         String type = json.optString("model_type", null);
         if (!"llava".equals(type)) {
             throw new ModelFormatException(file, "model_type '" + type + "' is not a supported vision-language model;"
@@ -142,7 +125,7 @@ public record LlavaConfig(VisionConfig vision, ModelConfig text, int imageTokenI
         VisionConfig vision = readVision(json, object(json, "vision_config"));
         ModelConfig text = readText(json, object(json, "text_config"));
         List<Integer> layers = new ArrayList<>();
-        JsonNode layerNode = root.get("vision_feature_layer");
+        JsonNode layerNode = json.root().get("vision_feature_layer");
         if (layerNode == null || layerNode.isNull()) {
             layers.add(-2);
         } else if (layerNode.isArray()) {
