@@ -55,16 +55,8 @@ public final class GenerationTask implements Task {
      * @return the task
      */
     public static GenerationTask of(String name, List<GenerationExample> examples) {
-        Objects.requireNonNull(name, "name");
-        if (!name.matches("[A-Za-z0-9_.-]+")) {
-            throw new IllegalArgumentException("task name must match [A-Za-z0-9_.-]+, was '" + name + "'");
-        }
-        Objects.requireNonNull(examples, "examples");
-        if (examples.isEmpty()) {
-            throw new IllegalArgumentException("task '" + name + "' has no examples; the dataset is empty");
-        }
-        return new GenerationTask(name, List.copyOf(examples), MultipleChoiceTask.CONTEXT, List.of("\n\n"), 32,
-                DEFAULT_BATCH_SIZE, List.of(GenerationMetric.values()));
+        return new GenerationTask(name, MultipleChoiceTask.checkedExamples(name, examples), MultipleChoiceTask.CONTEXT,
+                List.of("\n\n"), 32, DEFAULT_BATCH_SIZE, List.of(GenerationMetric.values()));
     }
 
     /**

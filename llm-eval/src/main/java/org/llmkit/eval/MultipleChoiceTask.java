@@ -56,13 +56,15 @@ public final class MultipleChoiceTask implements Task {
     }
 
     /**
-     * Creates a zero-shot task with template {@code "{context}"} and delimiter {@code " "}.
+     * Checks a task's name (letters, digits, {@code _ - .}) and that it has examples; shared by the task types.
      *
-     * @param name the task's name in reports: letters, digits, {@code _ - .}
-     * @param examples the examples to evaluate, at least one
-     * @return the task
+     * @param name the task's name
+     * @param examples its examples
+     * @param <T> the example type
+     * @return an immutable copy of the examples
+     * @throws IllegalArgumentException naming the task when the name is malformed or there are no examples
      */
-    public static MultipleChoiceTask of(String name, List<Example> examples) {
+    static <T> List<T> checkedExamples(String name, List<T> examples) {
         Objects.requireNonNull(name, "name");
         if (!name.matches("[A-Za-z0-9_.-]+")) {
             throw new IllegalArgumentException("task name must match [A-Za-z0-9_.-]+, was '" + name + "'");
@@ -71,7 +73,18 @@ public final class MultipleChoiceTask implements Task {
         if (examples.isEmpty()) {
             throw new IllegalArgumentException("task '" + name + "' has no examples; the dataset is empty");
         }
-        return new MultipleChoiceTask(name, List.copyOf(examples), CONTEXT, " ", 0, 0, List.of(),
+        return List.copyOf(examples);
+    }
+
+    /**
+     * Creates a zero-shot task with template {@code "{context}"} and delimiter {@code " "}.
+     *
+     * @param name the task's name in reports: letters, digits, {@code _ - .}
+     * @param examples the examples to evaluate, at least one
+     * @return the task
+     */
+    public static MultipleChoiceTask of(String name, List<Example> examples) {
+        return new MultipleChoiceTask(name, checkedExamples(name, examples), CONTEXT, " ", 0, 0, List.of(),
                 List.of(TaskMetric.ACC, TaskMetric.ACC_NORM), DEFAULT_BATCH_SIZE);
     }
 
