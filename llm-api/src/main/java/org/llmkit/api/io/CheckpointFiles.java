@@ -2,6 +2,7 @@ package org.llmkit.api.io;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.common.io.Closer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.DirectoryStream;
@@ -318,20 +319,8 @@ public final class CheckpointFiles implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
-        IOException failure = null;
-        for (SafeTensorsFile file : files) {
-            try {
-                file.close();
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
+        try (Closer closer = Closer.create()) {
+            files.forEach(closer::register);
         }
     }
 

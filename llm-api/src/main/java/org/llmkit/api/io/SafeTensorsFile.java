@@ -1,5 +1,6 @@
 package org.llmkit.api.io;
 
+import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -31,7 +32,7 @@ import java.util.Set;
  *
  * <p>Instances are safe for concurrent use by multiple threads.
  */
-public final class SafeTensorsFile implements AutoCloseable {
+public final class SafeTensorsFile implements Closeable {
 
     /** The reference implementation's limit on the header length: 100 MB. */
     public static final long MAX_HEADER_LENGTH = 100_000_000L;

@@ -1,5 +1,6 @@
 package org.llmkit.api.io;
 
+import com.google.common.io.Closer;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -97,23 +98,9 @@ final class TensorMapper implements AutoCloseable {
             return;
         }
         closed = true;
-        IOException failure = null;
-        for (FileChannel channel : new FileChannel[] {readChannel, privateChannel}) {
-            if (channel == null) {
-                continue;
-            }
-            try {
-                channel.close();
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
+        try (Closer closer = Closer.create()) {
+            closer.register(readChannel);     // null-safe: Closer skips nulls
+            closer.register(privateChannel);
         }
     }
 }
