@@ -113,45 +113,35 @@ public final class JsonlDataset implements FileDataset {
         private final String fileId;
         private final String textField;
         private final String idField;
-        private BufferedReader reader;
-        private long line;
+        private final SourceLines lines;
         private long records;
+        private boolean ended;
 
         FileStream(Path file, String fileId, BufferedReader reader, String textField, String idField) {
             this.file = file;
             this.fileId = fileId;
-            this.reader = reader;
+            this.lines = new SourceLines(file, reader);
             this.textField = textField;
             this.idField = idField;
         }
 
         @Override
         public Document next() throws IOException {
-            while (reader != null) {
-                String text;
-                try {
-                    text = reader.readLine();
-                } catch (IOException e) {
-                    throw SourceFiles.readFailure(file, line + 1, e);
+            String text = lines.next();
+            if (text == null) {
+                boolean first = !ended;
+                ended = true;
+                if (first && records == 0) {
+                    throw new DataFormatException(file, 0, DataFormatException.MALFORMED,
+                            "file holds no JSON records (only blank lines)");
                 }
-                if (text == null) {
-                    close();
-                    if (records == 0) {
-                        throw new DataFormatException(file, 0, DataFormatException.MALFORMED,
-                                "file holds no JSON records (only blank lines)");
-                    }
-                    return null;
-                }
-                line++;
-                if (text.isBlank()) {
-                    continue;
-                }
-                records++;
-                return parse(text);
+                return null;
             }
-            return null;
+            records++;
+            return parse(text, lines.line());
         }
-        private Document parse(String text) throws DataFormatException {
+
+        private Document parse(String text, long line) throws DataFormatException {
             Map<String, Object> fields;
             try {
                 fields = READER.readValue(text);
@@ -182,10 +172,7 @@ public final class JsonlDataset implements FileDataset {
 
         @Override
         public void close() throws IOException {
-            if (reader != null) {
-                reader.close();
-                reader = null;
-            }
+            lines.close();
         }
     }
 }

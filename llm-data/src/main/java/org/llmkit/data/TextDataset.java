@@ -106,44 +106,23 @@ public final class TextDataset implements FileDataset {
     }
 
     private static final class LineStream implements DocumentStream {
-        private final Path file;
         private final String fileId;
-        private BufferedReader reader;
-        private long line;
+        private final SourceLines lines;
 
         LineStream(Path file, String fileId, BufferedReader reader) {
-            this.file = file;
             this.fileId = fileId;
-            this.reader = reader;
+            this.lines = new SourceLines(file, reader);
         }
 
         @Override
         public Document next() throws IOException {
-            while (reader != null) {
-                String text;
-                try {
-                    text = reader.readLine();
-                } catch (IOException e) {
-                    throw SourceFiles.readFailure(file, line + 1, e);
-                }
-                if (text == null) {
-                    close();
-                    return null;
-                }
-                line++;
-                if (!text.isBlank()) {
-                    return Document.of(fileId + ":" + line, text);
-                }
-            }
-            return null;
+            String text = lines.next();
+            return text == null ? null : Document.of(fileId + ":" + lines.line(), text);
         }
 
         @Override
         public void close() throws IOException {
-            if (reader != null) {
-                reader.close();
-                reader = null;
-            }
+            lines.close();
         }
     }
 }
