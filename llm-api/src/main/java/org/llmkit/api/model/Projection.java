@@ -201,6 +201,8 @@ final class Projection extends SkeletonBlock {
             if (p.loraA != null && p.loraRow == 0) {
                 checkMembersFollow(projections, i);
                 adapters[i] = new BlasTape.Adapter(p.loraA.getArray(), p.loraB.getArray(), p.loraScaleValue);
+            } else if (p.loraA != null) {
+                checkOwnerPrecedes(projections, i);
             }
         }
         return ctx.tape.linear(x, ctx.inference ? null : ctx.loraDropout, adapters, weights);
@@ -215,7 +217,11 @@ final class Projection extends SkeletonBlock {
             boolean oneDnn) {
         for (int i = 0; i < projections.length; i++) {
             Projection p = projections[i];
-            if (p.loraA == null || p.loraRow != 0) {
+            if (p.loraA == null) {
+                continue;
+            }
+            if (p.loraRow != 0) {
+                checkOwnerPrecedes(projections, i);   // its branch ran with the module's first projection
                 continue;
             }
             int members = checkMembersFollow(projections, i);
@@ -238,6 +244,16 @@ final class Projection extends SkeletonBlock {
             }
         }
         return ys;
+    }
+
+    private static void checkOwnerPrecedes(Projection[] projections, int i) {
+        for (int j = 0; j < i; j++) {
+            if (projections[j].loraB == projections[i].loraB && projections[j].loraRow == 0) {
+                return;
+            }
+        }
+        throw new IllegalStateException(projections[i].name + " shares the LoRA adapter "
+                + projections[i].loraB.getName() + " of a fused module; apply the module's projections together");
     }
 
     // the projections after the i-th that share its adapter (a fused module's) follow it, in the order of its B's
