@@ -56,6 +56,14 @@ class Gpt2PeftAdapterTest {
                 assertThat(Fixtures.maxAbsDiff(actual[t], expected[t])).as("position %d", t).isLessThan(1e-4);
                 assertThat(Fixtures.maxAbsDiff(actual[t], base[t])).as("the adapter acts").isGreaterThan(1e-2);
             }
+            // the composed layers (the training path's) give the same logits as the scripted ones above
+            try (LanguageModel composed = LanguageModel.from(Fixtures.model("gpt2")).adapter(adapter)
+                    .fusedKernels(false).load()) {
+                float[][] c = composed.logits(PROMPT);
+                for (int t = 0; t < PROMPT.length; t++) {
+                    assertThat(Fixtures.maxAbsDiff(c[t], expected[t])).as("composed, position %d", t).isLessThan(1e-4);
+                }
+            }
             withAdapter.mergeAdapter();
             assertThat(withAdapter.block().parameters().keySet()).noneMatch(n -> n.contains("lora_"));
             float[][] afterMerge = withAdapter.logits(PROMPT);
@@ -89,6 +97,31 @@ class Gpt2PeftAdapterTest {
             float[][] after = m.logits(PROMPT);
             for (int t = 0; t < PROMPT.length; t++) {
                 assertThat(after[t]).containsExactly(before[t]);
+            }
+        }
+    }
+
+    @Test
+    void anAdapterOnSomeLayersOnlyRunsOnTheComposedLayersWithTheSameResult() throws Exception {
+        try (LanguageModel some = LanguageModel.load(Fixtures.model("gpt2"));
+                LanguageModel merged = LanguageModel.load(Fixtures.model("gpt2"))) {
+            // PEFT's suffix match: only layer 1's c_attn
+            some.block().attachLora(LoraConfig.of(RANK, ALPHA, "h.1.attn.c_attn"));
+            assertThat(some.block().adapterShapes()).containsOnlyKeys("transformer.h.1.attn.c_attn.lora_A.weight",
+                    "transformer.h.1.attn.c_attn.lora_B.weight");
+            some.block().setWeight("transformer.h.1.attn.c_attn.lora_A.weight",
+                    some.manager().create(values(RANK * 96, 1), new Shape(RANK, 96)));
+            some.block().setWeight("transformer.h.1.attn.c_attn.lora_B.weight",
+                    some.manager().create(values(3 * 96 * RANK, 101), new Shape(3 * 96, RANK)));
+            NDArray qkv = delta(merged.manager(), 96, 3 * 96, 1, ALPHA / RANK);
+            String[] proj = {"q_proj", "k_proj", "v_proj"};
+            for (int k = 0; k < 3; k++) {
+                fold(merged, "model.layers.1.self_attn." + proj[k], qkv.get(new NDIndex("{}:{}", k * 96, (k + 1) * 96)));
+            }
+            float[][] expected = merged.logits(PROMPT);
+            float[][] actual = some.logits(PROMPT);
+            for (int t = 0; t < PROMPT.length; t++) {
+                assertThat(Fixtures.maxAbsDiff(actual[t], expected[t])).as("position %d", t).isLessThan(1e-4);
             }
         }
     }

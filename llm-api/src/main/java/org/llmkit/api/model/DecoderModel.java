@@ -16,6 +16,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +58,8 @@ public final class DecoderModel extends AbstractBlock {
     private LoraConfig lora;
     private boolean moduleAdapters;
     private ScriptedLayers scripted;
+    /** Owns the row views of fused modules' {@code lora_B} that {@link #scripted} reads. */
+    private NDManager scriptViews;
     private DecodeGemv decodeGemv = DecodeGemv.fromSystemProperty();
     private final TrainingKernel training;
     private final PackedWeights packed;
@@ -124,6 +127,10 @@ public final class DecoderModel extends AbstractBlock {
         if (scripted != null) {
             scripted.close();
             scripted = null;
+        }
+        if (scriptViews != null) {
+            scriptViews.close();
+            scriptViews = null;
         }
     }
 
@@ -235,19 +242,58 @@ public final class DecoderModel extends AbstractBlock {
      * @throws IllegalStateException when the cache has no slot {@code position}
      */
     public float[] decodeOnHost(NDManager manager, int token, int position, KvCache cache) {
-        if (!kernels.fused() || JniUtils.isGradMode() || moduleAdapters) {
+        if (!kernels.fused() || JniUtils.isGradMode() || !adaptersAlike()) {
             return null;
         }
         HostDecoder host = scripted().host(manager);
         return host == null ? null : host.decode(token, position, cache);
     }
 
+    // whether every layer has adapters on the same projections (the scripted layers run one script for all layers);
+    // targets naming single layers ("layers.0.self_attn.q_proj") make them differ, and the composed path runs then
+    private boolean adaptersAlike() {
+        if (lora == null) {
+            return true;
+        }
+        Set<String> first = null;
+        for (DecoderLayer layer : layers) {
+            Set<String> adapted = new TreeSet<>();
+            for (Projection p : layer.projections()) {
+                if (p.hasLora()) {
+                    adapted.add(p.name().substring(p.name().indexOf('.', "model.layers.".length()) + 1));
+                }
+            }
+            if (first == null) {
+                first = adapted;
+            } else if (!first.equals(adapted)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private synchronized ScriptedLayers scripted() {
         if (scripted == null) {
             // the OpenBLAS decode path: float32 weights on the CPU, no unmerged adapter
             boolean host = kernels.cpu() && kernels.type().precision() == Precision.FP32 && lora == null;
-            scripted = new ScriptedLayers(config, spec, kernels.type().precision(), kernels.oneDnn(), lora,
-                    name -> packed.get(name) != null ? packed.get(name) : params.get(name).getArray(),
+            // each adapted projection's own A and B rows (a fused module's B split by views, kept with the script)
+            scriptViews = head().getManager().newSubManager();
+            Map<String, NDArray> adapters = new HashMap<>();
+            Set<String> adapted = new TreeSet<>();
+            String layer0 = "model.layers.0.";
+            for (Projection p : projections()) {
+                if (p.hasLora()) {
+                    adapters.put(p.name() + ".lora_A.weight", p.loraA());
+                    adapters.put(p.name() + ".lora_B.weight", p.loraBRows(scriptViews));
+                    if (p.name().startsWith(layer0)) {
+                        adapted.add(p.name().substring(layer0.length()));
+                    }
+                }
+            }
+            scripted = new ScriptedLayers(config, spec, kernels.type().precision(), kernels.oneDnn(), adapted,
+                    lora == null ? 0 : lora.scale(),
+                    name -> adapters.containsKey(name) ? adapters.get(name)
+                            : packed.get(name) != null ? packed.get(name) : params.get(name).getArray(),
                     host ? new ScriptedLayers.HostDecoderFactory(spec, decodeGemv, kernels.ops(), head(), rope) : null);
         }
         return scripted;
@@ -436,8 +482,7 @@ public final class DecoderModel extends AbstractBlock {
 
     /**
      * @return whether the attached adapter has branches named after checkpoint modules other than the skeleton's
-     *     projections ({@link #attachLora}: GPT-2's {@code c_attn} and the like), which the scripted inference
-     *     layers do not run: inference then takes the composed path until the adapter is merged
+     *     projections ({@link #attachLora}: GPT-2's {@code c_attn} and the like)
      */
     public boolean hasModuleAdapters() {
         return moduleAdapters;
@@ -635,7 +680,7 @@ public final class DecoderModel extends AbstractBlock {
 
     // all layers and the final norm, from the input embeddings (learned positions added)
     private NDArray layersAndNorm(NDArray x, ForwardContext ctx) {
-        if (kernels.fused() && ctx.inference && !moduleAdapters) {
+        if (kernels.fused() && ctx.inference && adaptersAlike()) {
             x = scripted().apply(x, ctx);
         } else {
             for (int i = 0; i < layers.size(); i++) {

@@ -3,7 +3,7 @@ package org.llmkit.api.model;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.llmkit.api.LoraConfig;
+import java.util.Set;
 import org.llmkit.api.ModelConfig;
 import org.llmkit.api.Precision;
 
@@ -35,16 +35,26 @@ final class LayerScript {
     private final ModelConfig config;
     private final DecoderSpec spec;
     private final Precision precision;
-    private final LoraConfig lora;
+    private final Set<String> adapted;
+    private final double loraScale;
     private final boolean oneDnn;
     private final List<String> weights = new ArrayList<>();
 
-    LayerScript(ModelConfig config, DecoderSpec spec, Precision precision, boolean oneDnn, LoraConfig lora) {
+    /**
+     * @param adapted the projections with an unmerged LoRA branch, relative to {@code model.layers.<i>.} (e.g.
+     *     {@code self_attn.q_proj}): the same in every layer; their {@code .lora_A.weight} and {@code .lora_B.weight}
+     *     arguments are each projection's own ({@code [r, in]}, {@code [out, r]}), a fused module's {@code B} split
+     *     into its projections' rows by the caller
+     * @param loraScale {@code alpha / r} (or rsLoRA's), unused without adapters
+     */
+    LayerScript(ModelConfig config, DecoderSpec spec, Precision precision, boolean oneDnn, Set<String> adapted,
+            double loraScale) {
         this.oneDnn = oneDnn;
         this.config = config;
         this.spec = spec;
         this.precision = precision;
-        this.lora = lora;
+        this.adapted = Set.copyOf(adapted);
+        this.loraScale = loraScale;
         norm("input_layernorm");
         packed(PackedWeights.QKV, config.qkvBias(), "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj");
         projection("self_attn.o_proj", config.outputBias());
@@ -95,7 +105,7 @@ final class LayerScript {
     }
 
     private boolean hasLora(String name) {
-        return lora != null && lora.targets("model.layers.0." + name);
+        return adapted.contains(name);
     }
 
     /** @return the methods' source */
@@ -268,7 +278,7 @@ final class LayerScript {
         }
         String low = dense(x, arg(name + ".lora_A.weight"), "None");
         return "torch.add(" + y + ", torch.mul(" + dense(low, arg(name + ".lora_B.weight"), "None") + ", "
-                + literal(lora.scale()) + "))";
+                + literal(loraScale) + "))";
     }
 
     private String dense(String x, String w, String bias) {

@@ -3,6 +3,7 @@ package org.llmkit.api.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
@@ -319,6 +320,25 @@ final class Projection extends SkeletonBlock {
         }
     }
 
+    /** @return the adapter's {@code lora_A [r, in]} (a fused module's, shared) */
+    NDArray loraA() {
+        return loraA.getArray();
+    }
+
+    /**
+     * @param owner where a row view of a fused module's {@code B} lives
+     * @return this projection's rows of the adapter's {@code lora_B}: {@code [out, r]}, a view of a fused module's
+     */
+    NDArray loraBRows(NDManager owner) {
+        NDArray b = loraB.getArray();
+        if (b.getShape().get(0) == outputs()) {
+            return b;
+        }
+        NDArray rows = b.get(new NDIndex("{}:{}", loraRow, loraRow + outputs()));
+        rows.attach(owner);
+        return rows;
+    }
+
     /** @return whether a LoRA branch is attached */
     boolean hasLora() {
         return loraA != null;
@@ -330,12 +350,12 @@ final class Projection extends SkeletonBlock {
      * @return the merged weight (a new array; the caller installs it)
      */
     NDArray mergedWeight() {
-        NDArray b = loraB.getArray();
-        if (b.getShape().get(0) != outputs()) {
-            b = b.get(new NDIndex("{}:{}", loraRow, loraRow + outputs()));
+        try (NDManager scratch = weight.getArray().getManager().newSubManager()) {
+            NDArray delta = loraBRows(scratch).matMul(loraA.getArray()).mul(loraScale);
+            NDArray merged = weight.getArray().add(delta);
+            merged.attach(weight.getArray().getManager());
+            return merged;
         }
-        NDArray delta = b.matMul(loraA.getArray()).mul(loraScale);
-        return weight.getArray().add(delta);
     }
 
     /** Removes the LoRA branch (after its weights were merged or discarded). */

@@ -7,7 +7,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
-import org.llmkit.api.LoraConfig;
 import org.llmkit.api.ModelConfig;
 import org.llmkit.api.Precision;
 import org.llmkit.api.tensor.ScriptModule;
@@ -44,11 +43,11 @@ final class ScriptedLayers implements AutoCloseable {
      */
     record HostDecoderFactory(DecoderSpec spec, DecodeGemv choice, TorchOps ops, NDArray head, RotaryEmbedding rope) { }
 
-    ScriptedLayers(ModelConfig config, DecoderSpec spec, Precision precision, boolean oneDnn, LoraConfig lora,
-            Function<String, NDArray> weights, HostDecoderFactory hostFactory) {
+    ScriptedLayers(ModelConfig config, DecoderSpec spec, Precision precision, boolean oneDnn, Set<String> adapted,
+            double loraScale, Function<String, NDArray> weights, HostDecoderFactory hostFactory) {
         this.config = config;
         this.rotary = spec.positions() == DecoderSpec.Positions.ROTARY;
-        LayerScript script = new LayerScript(config, spec, precision, oneDnn, lora);
+        LayerScript script = new LayerScript(config, spec, precision, oneDnn, adapted, loraScale);
         module = ScriptModule.load(TorchScriptArchive.of("LlmkitDecoderLayer", script.methods()), LayerScript.METHODS);
         this.hostFactory = hostFactory;
         this.weightNames = new HashSet<>(script.weights());
