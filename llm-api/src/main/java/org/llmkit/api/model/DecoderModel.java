@@ -16,13 +16,10 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import org.llmkit.api.LoraConfig;
 import org.llmkit.api.ModelConfig;
 import org.llmkit.api.Precision;
@@ -54,9 +51,7 @@ public final class DecoderModel extends AbstractBlock {
     private final Norm finalNorm;
     private final RotaryEmbedding rope;
     private final Constants f32;
-    private final Map<String, Shape> adapterShapes = new LinkedHashMap<>();
-    private LoraConfig lora;
-    private boolean moduleAdapters;
+    private final LoraAttachment lora;
     private ScriptedLayers scripted;
     /** Owns the row views of fused modules' {@code lora_B} that {@link #scripted} reads. */
     private NDManager scriptViews;
@@ -93,6 +88,8 @@ public final class DecoderModel extends AbstractBlock {
         lmHead = config.tieWordEmbeddings() ? null : declare("lm_head.weight", Parameter.Type.WEIGHT);
         packed = new PackedWeights(params, config.numLayers(), spec.mlp() == DecoderSpec.Mlp.GATED);
         training = new TrainingKernel(kernels, () -> layers.get(0).projections(), () -> head().getManager());
+        lora = new LoraAttachment(Architectures.of(config.modelType()).layout(), config.modelType(), shapes,
+                this::projections);
     }
 
     private Parameter declare(String name, Parameter.Type type) {
@@ -242,56 +239,22 @@ public final class DecoderModel extends AbstractBlock {
      * @throws IllegalStateException when the cache has no slot {@code position}
      */
     public float[] decodeOnHost(NDManager manager, int token, int position, KvCache cache) {
-        if (!kernels.fused() || JniUtils.isGradMode() || !adaptersAlike()) {
+        if (!kernels.fused() || JniUtils.isGradMode() || !lora.alikeInEveryLayer()) {
             return null;
         }
         HostDecoder host = scripted().host(manager);
         return host == null ? null : host.decode(token, position, cache);
     }
 
-    // whether every layer has adapters on the same projections (the scripted layers run one script for all layers);
-    // targets naming single layers ("layers.0.self_attn.q_proj") make them differ, and the composed path runs then
-    private boolean adaptersAlike() {
-        if (lora == null) {
-            return true;
-        }
-        Set<String> first = null;
-        for (DecoderLayer layer : layers) {
-            Set<String> adapted = new TreeSet<>();
-            for (Projection p : layer.projections()) {
-                if (p.hasLora()) {
-                    adapted.add(p.name().substring(p.name().indexOf('.', "model.layers.".length()) + 1));
-                }
-            }
-            if (first == null) {
-                first = adapted;
-            } else if (!first.equals(adapted)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private synchronized ScriptedLayers scripted() {
         if (scripted == null) {
             // the OpenBLAS decode path: float32 weights on the CPU, no unmerged adapter
-            boolean host = kernels.cpu() && kernels.type().precision() == Precision.FP32 && lora == null;
+            boolean host = kernels.cpu() && kernels.type().precision() == Precision.FP32 && lora.config().isEmpty();
             // each adapted projection's own A and B rows (a fused module's B split by views, kept with the script)
             scriptViews = head().getManager().newSubManager();
-            Map<String, NDArray> adapters = new HashMap<>();
-            Set<String> adapted = new TreeSet<>();
-            String layer0 = "model.layers.0.";
-            for (Projection p : projections()) {
-                if (p.hasLora()) {
-                    adapters.put(p.name() + ".lora_A.weight", p.loraA());
-                    adapters.put(p.name() + ".lora_B.weight", p.loraBRows(scriptViews));
-                    if (p.name().startsWith(layer0)) {
-                        adapted.add(p.name().substring(layer0.length()));
-                    }
-                }
-            }
-            scripted = new ScriptedLayers(config, spec, kernels.type().precision(), kernels.oneDnn(), adapted,
-                    lora == null ? 0 : lora.scale(),
+            Map<String, NDArray> adapters = lora.perProjection(scriptViews);
+            scripted = new ScriptedLayers(config, spec, kernels.type().precision(), kernels.oneDnn(),
+                    lora.adaptedInLayer0(), lora.config().map(LoraConfig::scale).orElse(0.0),
                     name -> adapters.containsKey(name) ? adapters.get(name)
                             : packed.get(name) != null ? packed.get(name) : params.get(name).getArray(),
                     host ? new ScriptedLayers.HostDecoderFactory(spec, decodeGemv, kernels.ops(), head(), rope) : null);
@@ -329,7 +292,7 @@ public final class DecoderModel extends AbstractBlock {
         if (p == null) {
             throw new IllegalArgumentException("the model has no parameter '" + name + "'");
         }
-        Shape expected = shapes.containsKey(name) ? shapes.get(name) : adapterShapes.get(name);
+        Shape expected = shapes.containsKey(name) ? shapes.get(name) : lora.shapes().get(name);
         if (expected != null && !expected.equals(array.getShape())) {
             throw new IllegalArgumentException("tensor '" + name + "' has shape " + array.getShape()
                     + " but the config implies " + expected + " (hidden_size=" + config.hiddenSize()
@@ -370,75 +333,19 @@ public final class DecoderModel extends AbstractBlock {
      * @throws IllegalStateException when an adapter is already attached
      */
     public List<String> attachLora(LoraConfig config) {
-        if (lora != null) {
-            throw new IllegalStateException("a LoRA adapter is already attached (r=" + lora.rank()
-                    + ", targets " + lora.targetModules() + "); merge or reload the model first");
-        }
-        CheckpointLayout layout = Architectures.of(this.config.modelType()).layout();
-        List<Projection> own = new ArrayList<>();
-        Map<String, List<Projection>> modules = new LinkedHashMap<>();
-        for (Projection p : projections()) {
-            String module = layout.moduleOf(p.name());
-            if (config.targets(p.name())) {
-                own.add(p);
-            } else if (!module.equals(p.name()) && config.targets(module)) {
-                modules.computeIfAbsent(module, k -> new ArrayList<>()).add(p);
-            }
-        }
-        for (Projection p : own) {
-            String module = layout.moduleOf(p.name());
-            if (modules.containsKey(module)) {
-                throw new IllegalArgumentException("LoRA target_modules " + config.targetModules() + " name both "
-                        + p.name() + " and the checkpoint module " + module + " it belongs to; target one of them");
-            }
-        }
-        List<String> targeted = new ArrayList<>();
-        own.forEach(p -> targeted.add(p.name()));
-        modules.values().forEach(ps -> ps.forEach(p -> targeted.add(p.name())));
-        if (targeted.isEmpty()) {
-            Set<String> available = new TreeSet<>();
-            for (Projection p : projections()) {
-                available.add(p.name().substring(p.name().lastIndexOf('.') + 1));
-                String module = layout.moduleOf(p.name());
-                available.add(module.substring(module.lastIndexOf('.') + 1));
-            }
-            throw new IllegalArgumentException("LoRA target_modules " + config.targetModules()
-                    + " match no linear layer of this " + config().modelType() + " model; available: " + available);
-        }
+        List<String> targeted = lora.attach(config, f32.of((float) config.scale()));
         invalidateScript();
-        NDArray scale = f32.of((float) config.scale());
-        for (Projection p : own) {
-            p.addLora(scale);
-            Shape w = shapes.get(p.name() + ".weight");
-            adapterShapes.put(p.name() + ".lora_A.weight", new Shape(config.rank(), w.get(1)));
-            adapterShapes.put(p.name() + ".lora_B.weight", new Shape(w.get(0), config.rank()));
-        }
-        for (Map.Entry<String, List<Projection>> e : modules.entrySet()) {
-            List<Projection> members = e.getValue();
-            int[] rows = new int[members.size()];
-            long out = 0;
-            for (int i = 0; i < rows.length; i++) {
-                rows[i] = (int) out;
-                out += shapes.get(members.get(i).name() + ".weight").get(0);
-            }
-            Projection.shareLora(e.getKey(), scale, members.toArray(new Projection[0]), rows);
-            long in = shapes.get(members.get(0).name() + ".weight").get(1);
-            adapterShapes.put(e.getKey() + ".lora_A.weight", new Shape(config.rank(), in));
-            adapterShapes.put(e.getKey() + ".lora_B.weight", new Shape(out, config.rank()));
-        }
-        moduleAdapters = !modules.isEmpty();
-        lora = config;
         return targeted;
     }
 
     /** @return the attached adapter's settings, if any */
     public Optional<LoraConfig> lora() {
-        return Optional.ofNullable(lora);
+        return lora.config();
     }
 
     /** @return adapter parameter name to shape (empty without an adapter) */
     public Map<String, Shape> adapterShapes() {
-        return Collections.unmodifiableMap(adapterShapes);
+        return lora.shapes();
     }
 
     /**
@@ -464,20 +371,7 @@ public final class DecoderModel extends AbstractBlock {
      */
     public void mergeLora() {
         invalidateScript();
-        // every merged weight first: a fused module's projections share their adapter's arrays
-        Map<Projection, NDArray> merged = new LinkedHashMap<>();
-        for (Projection p : projections()) {
-            if (p.hasLora()) {
-                merged.put(p, p.mergedWeight());
-            }
-        }
-        merged.forEach((p, w) -> {
-            p.removeLora();
-            setWeight(p.name() + ".weight", w);
-        });
-        adapterShapes.clear();
-        moduleAdapters = false;
-        lora = null;
+        lora.detachMerged().forEach((p, w) -> setWeight(p.name() + ".weight", w));
     }
 
     /**
@@ -485,7 +379,7 @@ public final class DecoderModel extends AbstractBlock {
      *     projections ({@link #attachLora}: GPT-2's {@code c_attn} and the like)
      */
     public boolean hasModuleAdapters() {
-        return moduleAdapters;
+        return lora.moduleAdapters();
     }
 
     /**
@@ -500,7 +394,7 @@ public final class DecoderModel extends AbstractBlock {
                 missing.add(n);
             }
         });
-        adapterShapes.keySet().forEach(n -> {
+        lora.shapes().keySet().forEach(n -> {
             if (!params.get(n).isInitialized()) {
                 missing.add(n);
             }
@@ -680,7 +574,7 @@ public final class DecoderModel extends AbstractBlock {
 
     // all layers and the final norm, from the input embeddings (learned positions added)
     private NDArray layersAndNorm(NDArray x, ForwardContext ctx) {
-        if (kernels.fused() && ctx.inference && adaptersAlike()) {
+        if (kernels.fused() && ctx.inference && lora.alikeInEveryLayer()) {
             x = scripted().apply(x, ctx);
         } else {
             for (int i = 0; i < layers.size(); i++) {
