@@ -97,16 +97,7 @@ class OpenBlasTrainingTest {
     void gpt2sPeftModulesTrainOneAdapterPerModuleWithAutogradsGradientsAndDropout() throws Exception {
         try (LanguageModel model = LanguageModel.load(Fixtures.hfTiny().resolve("gpt2"))) {
             DecoderModel block = model.block();
-            block.attachLora(LoraConfig.of(4, 8, "c_attn", "c_proj", "c_fc"));
-            java.util.SplittableRandom random = new java.util.SplittableRandom(5);
-            block.adapterShapes().forEach((n, shape) -> {
-                float[] values = new float[Math.toIntExact(shape.size())];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (float) (random.nextGaussian() * 0.05);
-                }
-                block.setWeight(n, model.manager().create(values, shape));
-            });
-            block.parameters().forEach((n, p) -> p.getArray().setRequiresGradient(n.contains("lora_")));
+            attachRandomLora(model, LoraConfig.of(4, 8, "c_attn", "c_proj", "c_fc"));
             // one mask per module: c_attn's q, k and v branches share theirs, as its one PEFT branch does
             Map<String, float[]> grads = assertSameGradients(model, RAGGED,
                     ForwardOptions.DEFAULT.withLoraDropout(0.3, 11), 2);
@@ -145,9 +136,14 @@ class OpenBlasTrainingTest {
      * leave every A without a gradient) and makes only the adapter record gradients.
      */
     static void attachRandomLoraOnEveryProjection(LanguageModel model) {
-        DecoderModel block = model.block();
-        block.attachLora(LoraConfig.of(4, 8, "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+        attachRandomLora(model, LoraConfig.of(4, 8, "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
                 "down_proj"));
+    }
+
+    // attaches the adapter with N(0, 0.05) values and makes only it train
+    private static void attachRandomLora(LanguageModel model, LoraConfig config) {
+        DecoderModel block = model.block();
+        block.attachLora(config);
         java.util.SplittableRandom random = new java.util.SplittableRandom(3);
         block.adapterShapes().forEach((n, shape) -> {
             float[] values = new float[Math.toIntExact(shape.size())];
