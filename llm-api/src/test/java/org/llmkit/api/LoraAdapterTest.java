@@ -91,6 +91,39 @@ class LoraAdapterTest {
     }
 
     @Test
+    void anAdapterOnOneLayerOnlyActsInInferenceAsItsMergedWeights() throws Exception {
+        // one script serves every layer, so such an adapter runs on the composed layers: before, the scripted layers
+        // read targets at layer 0 and silently ran without a layer-1-only adapter
+        int[] prompt = {1, 5, 9, 33, 2, 17};
+        for (String target : new String[] {"layers.1.self_attn.q_proj", "layers.0.mlp.down_proj"}) {
+            try (LanguageModel adapted = LanguageModel.load(Fixtures.model("llama3"));
+                    LanguageModel merged = LanguageModel.load(Fixtures.model("llama3"))) {
+                adapted.block().attachLora(LoraConfig.of(4, 8, target));
+                java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+                adapted.block().adapterShapes().forEach((n, shape) -> {
+                    float[] v = new float[Math.toIntExact(shape.size())];
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) (random.nextGaussian() * 0.2);
+                    }
+                    adapted.block().setWeight(n, adapted.manager().create(v, shape));
+                });
+                assertThat(adapted.block().adapterShapes()).hasSize(2);
+                adapted.block().effectiveWeights().forEach((n, w) -> merged.block().setWeight(n, w.duplicate()));
+                float[][] expected = merged.logits(prompt);
+                float[][] actual = adapted.logits(prompt);
+                try (LanguageModel base = LanguageModel.load(Fixtures.model("llama3"))) {
+                    assertThat(Fixtures.maxAbsDiff(base.logits(prompt)[prompt.length - 1], expected[prompt.length - 1]))
+                            .as("the adapter acts").isGreaterThan(1e-3);
+                }
+                for (int t = 0; t < prompt.length; t++) {
+                    assertThat(Fixtures.maxAbsDiff(actual[t], expected[t])).as("%s, position %d", target, t)
+                            .isLessThan(1e-4);
+                }
+            }
+        }
+    }
+
+    @Test
     void adapterTargetingUnknownModulesIsRejectedWithTheAvailableNames() throws Exception {
         Path bad = tmp.resolve("bad");
         Files.createDirectories(bad);
