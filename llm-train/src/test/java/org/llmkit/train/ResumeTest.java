@@ -57,6 +57,37 @@ class ResumeTest {
     }
 
     @Test
+    void gpt2LoraOnPeftModulesResumesExactly(@TempDir Path dir) throws Exception {
+        // c_attn's one adapter over q, k and v, saved with PEFT's names in the checkpoint and loaded back onto the base
+        Path base = Fixtures.hfTiny().resolve("gpt2");
+        TokenDataset data = Corpus.sequences(20, 12, 6);
+        List<Double> straight;
+        try (LanguageModel m = LanguageModel.load(base)) {
+            straight = configured(m).lora(4, 8, "c_attn", "c_fc").train(data).losses();
+        }
+        try (LanguageModel m = LanguageModel.load(base)) {
+            FineTuner killedAtTen = configured(m).lora(4, 8, "c_attn", "c_fc").checkpointEvery(10, dir)
+                    .listener(new TrainingListener() {
+                        @Override
+                        public void onStep(StepMetrics s) {
+                            if (s.step() == 10) {
+                                throw new IllegalStateException("simulated kill");
+                            }
+                        }
+                    });
+            assertThatThrownBy(() -> killedAtTen.train(data)).hasMessage("simulated kill");
+        }
+        FineTuner resumed = FineTuner.resume(dir.resolve("checkpoint-00000010"));
+        try (LanguageModel m = resumed.model()) {
+            assertThat(m.block().adapterShapes()).containsKey("transformer.h.0.attn.c_attn.lora_B.weight");
+            List<Double> continued = resumed.train(data).losses();
+            for (int i = 0; i < 20; i++) {
+                assertThat(continued.get(i)).as("step %d", i + 1).isCloseTo(straight.get(i), within(1e-6));
+            }
+        }
+    }
+
+    @Test
     void fp16ResumeRestoresTheLossScaleAndSkippedStepsExactly(@TempDir Path dir) throws Exception {
         TrainingResult straight;
         try (LanguageModel m = Corpus.tinyModel(3)) {
