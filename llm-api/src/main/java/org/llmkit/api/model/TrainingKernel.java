@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 final class TrainingKernel {
     /**
      * Under {@link TrainingGemm#AUTO}, libtorch trains only when its timed GEMMs take less than this share of
-     * OpenBLAS's time (see {@link #openBlasTrainsFaster}).
+     * OpenBLAS's time ({@link #openBlasWins}).
      */
     static final double LIBTORCH_SHARE = 0.8;
 
