@@ -19,6 +19,18 @@ import org.llmkit.data.TokenDataset;
 class ResumeTest {
     private static final TokenDataset DATA = Corpus.sequences(20, 12, 5);
 
+    // a listener that ends the run at that step as a kill would, after the step's checkpoint is written
+    private static TrainingListener killAt(long step) {
+        return new TrainingListener() {
+            @Override
+            public void onStep(StepMetrics s) {
+                if (s.step() == step) {
+                    throw new IllegalStateException("simulated kill");
+                }
+            }
+        };
+    }
+
     private static FineTuner configured(LanguageModel m) {
         return FineTuner.of(m).learningRate(5e-3).warmupSteps(3).schedule(Schedule.LINEAR).batchSize(3)
                 .gradientAccumulation(2).weightDecay(0.01).maxSteps(20).seed(9);
@@ -32,14 +44,7 @@ class ResumeTest {
         }
         try (LanguageModel m = Corpus.tinyModel(3)) {
             FineTuner killedAtTen = configured(m).checkpointEvery(5, dir).keepCheckpoints(2)
-                    .listener(new TrainingListener() {
-                        @Override
-                        public void onStep(StepMetrics s) {
-                            if (s.step() == 10) {
-                                throw new IllegalStateException("simulated kill");
-                            }
-                        }
-                    });
+                    .listener(killAt(10));
             assertThatThrownBy(() -> killedAtTen.train(DATA)).hasMessage("simulated kill");
         }
         try (Stream<Path> s = Files.list(dir)) {
@@ -67,14 +72,7 @@ class ResumeTest {
         }
         try (LanguageModel m = LanguageModel.load(base)) {
             FineTuner killedAtTen = configured(m).lora(4, 8, "c_attn", "c_fc").checkpointEvery(10, dir)
-                    .listener(new TrainingListener() {
-                        @Override
-                        public void onStep(StepMetrics s) {
-                            if (s.step() == 10) {
-                                throw new IllegalStateException("simulated kill");
-                            }
-                        }
-                    });
+                    .listener(killAt(10));
             assertThatThrownBy(() -> killedAtTen.train(data)).hasMessage("simulated kill");
         }
         FineTuner resumed = FineTuner.resume(dir.resolve("checkpoint-00000010"));
@@ -96,14 +94,7 @@ class ResumeTest {
         assertThat(straight.skippedSteps()).isNotEmpty();
         try (LanguageModel m = Corpus.tinyModel(3)) {
             FineTuner killedAtSix = configured(m).fp16().lossScaling(Math.pow(2, 22), 4).maxSteps(12)
-                    .checkpointEvery(6, dir).listener(new TrainingListener() {
-                        @Override
-                        public void onStep(StepMetrics s) {
-                            if (s.step() == 6) {
-                                throw new IllegalStateException("simulated kill");
-                            }
-                        }
-                    });
+                    .checkpointEvery(6, dir).listener(killAt(6));
             assertThatThrownBy(() -> killedAtSix.train(DATA)).hasMessage("simulated kill");
         }
         FineTuner resumed = FineTuner.resume(dir.resolve("checkpoint-00000006"));
